@@ -1,0 +1,7 @@
+//! Ion Host: runs ions — functions compiled to WebAssembly components — the way Datomic
+//! Cloud runs Clojure ions. The `host` binary is a thin command line over this library.
+//!
+//! Modules by concept: `config` (what the user wrote), `runtime` (wasmtime and every WIT
+//! interface's host side), `build` (turning an app folder into a component), `cli`.
+
+pub mod config;
