@@ -4,4 +4,8 @@
 //! Modules by concept: `config` (what the user wrote), `runtime` (wasmtime and every WIT
 //! interface's host side), `build` (turning an app folder into a component), `cli`.
 
+pub mod anomaly;
+pub mod build;
+pub mod cli;
 pub mod config;
+pub mod runtime;

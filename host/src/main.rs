@@ -1,1 +1,5 @@
-fn main() {}
+//! The `host` command: see `host --help`.
+
+fn main() -> std::process::ExitCode {
+    ion_host::cli::main()
+}

@@ -26,7 +26,9 @@ impl EnvironmentMap {
 
     /// The map from `ION_ENV_MAP` or `DATOMIC_ENV_MAP`; `{}` when neither is set.
     pub fn from_process_env() -> Result<EnvironmentMap, ConfigError> {
-        Ok(EnvironmentMap(from_vars(&ENV_MAP_VARS)?.unwrap_or_else(empty_map)))
+        Ok(EnvironmentMap(
+            from_vars(&ENV_MAP_VARS)?.unwrap_or_else(empty_map),
+        ))
     }
 
     /// The map as EDN text.
@@ -59,7 +61,11 @@ impl AppInfo {
         Ok(Self::with_overrides(app_name, group, overrides))
     }
 
-    fn with_overrides(app_name: &str, group: Option<&str>, overrides: Option<Edn<'static>>) -> AppInfo {
+    fn with_overrides(
+        app_name: &str,
+        group: Option<&str>,
+        overrides: Option<Edn<'static>>,
+    ) -> AppInfo {
         let mut map = BTreeMap::new();
         map.insert(ion_edn::keyword("app-name"), ion_edn::string(app_name));
         if let Some(g) = group {
@@ -95,7 +101,11 @@ fn from_vars(vars: &[&str]) -> Result<Option<Edn<'static>>, ConfigError> {
             Err(std::env::VarError::NotUnicode(_)) => {
                 return Err(ConfigError {
                     source: PathBuf::from(format!("environment variable {var}")),
-                    problems: vec![Problem { key_path: String::new(), found: None, expected: "UTF-8 EDN text".into() }],
+                    problems: vec![Problem {
+                        key_path: String::new(),
+                        found: None,
+                        expected: "UTF-8 EDN text".into(),
+                    }],
                 });
             }
         }
@@ -106,12 +116,22 @@ fn from_vars(vars: &[&str]) -> Result<Option<Edn<'static>>, ConfigError> {
 fn read_map(text: &str, source: &str) -> Result<Edn<'static>, ConfigError> {
     let fail = |found: Option<String>, expected: String| ConfigError {
         source: PathBuf::from(source),
-        problems: vec![Problem { key_path: String::new(), found, expected }],
+        problems: vec![Problem {
+            key_path: String::new(),
+            found,
+            expected,
+        }],
     };
     match ion_edn::read(text) {
         Ok(map @ Edn::Map(_)) => Ok(map),
-        Ok(other) => Err(fail(Some(ion_edn::print(&other)), "an EDN map, e.g. {:env :staging}".into())),
-        Err(e) => Err(fail(None, format!("an EDN map, but the EDN is malformed at {e}"))),
+        Ok(other) => Err(fail(
+            Some(ion_edn::print(&other)),
+            "an EDN map, e.g. {:env :staging}".into(),
+        )),
+        Err(e) => Err(fail(
+            None,
+            format!("an EDN map, but the EDN is malformed at {e}"),
+        )),
     }
 }
 
@@ -122,7 +142,10 @@ mod tests {
     #[test]
     fn app_info_keeps_known_keys_and_lets_overrides_win() {
         let info = AppInfo::with_overrides("starter", Some("g1"), None);
-        assert_eq!(info.to_edn(), r#"{:app-name "starter", :deployment-group "g1"}"#);
+        assert_eq!(
+            info.to_edn(),
+            r#"{:app-name "starter", :deployment-group "g1"}"#
+        );
         let over = ion_edn::read(r#"{:app-name "other" :extra 1}"#).unwrap();
         let info = AppInfo::with_overrides("starter", None, Some(over));
         assert_eq!(info.to_edn(), r#"{:app-name "other", :extra 1}"#);
@@ -131,7 +154,15 @@ mod tests {
     #[test]
     fn env_map_must_be_a_map() {
         let err = EnvironmentMap::parse("[:env]", "group g").unwrap_err();
-        assert_eq!(err.to_string(), "group g: the document is [:env]; expected an EDN map, e.g. {:env :staging}");
-        assert!(EnvironmentMap::parse("{:env", "x").unwrap_err().to_string().contains("malformed"));
+        assert_eq!(
+            err.to_string(),
+            "group g: the document is [:env]; expected an EDN map, e.g. {:env :staging}"
+        );
+        assert!(
+            EnvironmentMap::parse("{:env", "x")
+                .unwrap_err()
+                .to_string()
+                .contains("malformed")
+        );
     }
 }

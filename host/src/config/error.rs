@@ -17,7 +17,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.key_path.is_empty() { "the document" } else { &self.key_path };
+        let at = if self.key_path.is_empty() {
+            "the document"
+        } else {
+            &self.key_path
+        };
         match &self.found {
             Some(found) => write!(f, "{at} is {found}; expected {}", self.expected),
             None => write!(f, "{at} is missing; expected {}", self.expected),

@@ -100,7 +100,13 @@ pub struct IonConfig {
 }
 
 const TOP_KEYS: &[&str] = &["app-name", "allow", "xforms", "lambdas", "http-direct"];
-const LAMBDA_KEYS: &[&str] = &["fn", "description", "timeout-secs", "concurrency-limit", "integration"];
+const LAMBDA_KEYS: &[&str] = &[
+    "fn",
+    "description",
+    "timeout-secs",
+    "concurrency-limit",
+    "integration",
+];
 const HTTP_DIRECT_KEYS: &[&str] = &[
     "handler-fn",
     "pending-ops-queue-length",
@@ -125,7 +131,10 @@ impl IonConfig {
 
     /// Validates `text`; `source` names it in errors.
     pub fn parse(text: &str, source: &Path) -> Result<IonConfig, ConfigError> {
-        let fail = |problems| ConfigError { source: source.to_owned(), problems };
+        let fail = |problems| ConfigError {
+            source: source.to_owned(),
+            problems,
+        };
         let doc = ion_edn::read(text).map_err(|e| {
             fail(vec![Problem {
                 key_path: String::new(),
@@ -156,11 +165,19 @@ impl IonConfig {
                 })
             })
             .collect();
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 
     /// The lambda whose full name is `function_name` (`{group}-{name}`) in `group`.
-    pub fn lambda_by_function_name(&self, group: &str, function_name: &str) -> Option<&LambdaConfig> {
+    pub fn lambda_by_function_name(
+        &self,
+        group: &str,
+        function_name: &str,
+    ) -> Option<&LambdaConfig> {
         let name = function_name.strip_prefix(group)?.strip_prefix('-')?;
         self.lambdas.get(name)
     }
@@ -170,24 +187,43 @@ fn read_config(r: &mut Reader, doc: &Edn<'static>) -> Option<IonConfig> {
     let entries = r.map("", doc, TOP_KEYS)?;
     let get = |k: &str| entries.iter().find(|(name, _)| *name == k).map(|(_, v)| *v);
     let app_name = match get("app-name") {
-        Some(v) => r.string(":app-name", v, true).and_then(|name| app_name_ok(r, v, name)),
+        Some(v) => r
+            .string(":app-name", v, true)
+            .and_then(|name| app_name_ok(r, v, name)),
         None => {
             r.problem(":app-name", None, "a non-empty string naming the app");
             None
         }
     };
-    let allow = get("allow").map(|v| fn_names(r, ":allow", v)).unwrap_or_default();
-    let xforms = get("xforms").map(|v| fn_names(r, ":xforms", v)).unwrap_or_default();
+    let allow = get("allow")
+        .map(|v| fn_names(r, ":allow", v))
+        .unwrap_or_default();
+    let xforms = get("xforms")
+        .map(|v| fn_names(r, ":xforms", v))
+        .unwrap_or_default();
     let lambdas = get("lambdas").map(|v| lambdas(r, v)).unwrap_or_default();
     let http_direct = get("http-direct").and_then(|v| http_direct(r, v));
-    Some(IonConfig { app_name: app_name?, allow, xforms, lambdas, http_direct })
+    Some(IonConfig {
+        app_name: app_name?,
+        allow,
+        xforms,
+        lambdas,
+        http_direct,
+    })
 }
 
 fn app_name_ok(r: &mut Reader, v: &Edn<'_>, name: String) -> Option<String> {
-    if name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+    if name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
         Some(name)
     } else {
-        r.problem(":app-name", Some(v), "letters, digits, '-', '_' or '.' only (it names parameter paths and lambdas)");
+        r.problem(
+            ":app-name",
+            Some(v),
+            "letters, digits, '-', '_' or '.' only (it names parameter paths and lambdas)",
+        );
         None
     }
 }
@@ -199,7 +235,11 @@ fn fn_name(r: &mut Reader, path: &str, v: &Edn<'_>) -> Option<FnName> {
             None
         }),
         other => {
-            r.problem(path, Some(other), "a fully qualified symbol, namespace/name");
+            r.problem(
+                path,
+                Some(other),
+                "a fully qualified symbol, namespace/name",
+            );
             None
         }
     }
@@ -215,7 +255,11 @@ fn fn_names(r: &mut Reader, path: &str, v: &Edn<'static>) -> Vec<FnName> {
         let at = format!("{path} {i}");
         if let Some(name) = fn_name(r, &at, item) {
             if out.contains(&name) {
-                r.problem(&at, Some(item), format!("each name once; {name} is already listed"));
+                r.problem(
+                    &at,
+                    Some(item),
+                    format!("each name once; {name} is already listed"),
+                );
             } else {
                 out.push(name);
             }
@@ -227,14 +271,22 @@ fn fn_names(r: &mut Reader, path: &str, v: &Edn<'static>) -> Vec<FnName> {
 fn lambdas(r: &mut Reader, v: &Edn<'static>) -> BTreeMap<String, LambdaConfig> {
     let mut out = BTreeMap::new();
     let Edn::Map(entries) = v else {
-        r.problem(":lambdas", Some(v), "a map from lambda names (keywords) to lambda configurations");
+        r.problem(
+            ":lambdas",
+            Some(v),
+            "a map from lambda names (keywords) to lambda configurations",
+        );
         return out;
     };
     for (k, cfg) in entries {
         let name = match k {
             Edn::Key(name) if lambda_name_ok(name) => name.to_string(),
             other => {
-                r.problem(":lambdas", Some(other), "lambda names as unqualified keywords of letters, digits, '-' and '_'");
+                r.problem(
+                    ":lambdas",
+                    Some(other),
+                    "lambda names as unqualified keywords of letters, digits, '-' and '_'",
+                );
                 continue;
             }
         };
@@ -247,7 +299,10 @@ fn lambdas(r: &mut Reader, v: &Edn<'static>) -> BTreeMap<String, LambdaConfig> {
 }
 
 fn lambda_name_ok(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn lambda(r: &mut Reader, path: &str, name: String, v: &Edn<'static>) -> Option<LambdaConfig> {
@@ -268,26 +323,46 @@ fn lambda(r: &mut Reader, path: &str, name: String, v: &Edn<'static>) -> Option<
             "fn" => fn_name_v = fn_name(r, &at, value),
             "description" => l.description = r.string(&at, value, false).unwrap_or_default(),
             "timeout-secs" => {
-                let expected = format!("a positive integer of at most {MAX_TIMEOUT_SECS} (seconds)");
-                l.timeout_secs = r.int_in(&at, value, 1, MAX_TIMEOUT_SECS, &expected).unwrap_or(0) as u32;
+                let expected =
+                    format!("a positive integer of at most {MAX_TIMEOUT_SECS} (seconds)");
+                l.timeout_secs = r
+                    .int_in(&at, value, 1, MAX_TIMEOUT_SECS, &expected)
+                    .unwrap_or(0) as u32;
             }
             "concurrency-limit" => {
                 l.concurrency_limit = match value {
                     Edn::Key(k) if k == "none" => ConcurrencyLimit::None,
                     _ => ConcurrencyLimit::Reserved(
-                        r.int_in(&at, value, 1, i64::from(u32::MAX), "a positive integer or :none").unwrap_or(0) as u32,
+                        r.int_in(
+                            &at,
+                            value,
+                            1,
+                            i64::from(u32::MAX),
+                            "a positive integer or :none",
+                        )
+                        .unwrap_or(0) as u32,
                     ),
                 }
             }
             "integration" => match value {
-                Edn::Key(k) if k == "api-gateway/proxy" => l.integration = Some(Integration::ApiGatewayProxy),
-                other => r.problem(&at, Some(other), ":api-gateway/proxy (the only integration supported)"),
+                Edn::Key(k) if k == "api-gateway/proxy" => {
+                    l.integration = Some(Integration::ApiGatewayProxy)
+                }
+                other => r.problem(
+                    &at,
+                    Some(other),
+                    ":api-gateway/proxy (the only integration supported)",
+                ),
             },
             _ => unreachable!("Reader::map admits only LAMBDA_KEYS"),
         }
     }
     if !entries_has(v, "fn") {
-        r.problem(&join(path, ":fn"), None, "a fully qualified symbol naming the ion function");
+        r.problem(
+            &join(path, ":fn"),
+            None,
+            "a fully qualified symbol naming the ion function",
+        );
     }
     l.fn_name = fn_name_v?;
     (r.problems.len() == before).then_some(l)
@@ -314,25 +389,32 @@ fn http_direct(r: &mut Reader, v: &Edn<'static>) -> Option<HttpDirectConfig> {
         match key {
             "handler-fn" => handler = fn_name(r, &at, value),
             "pending-ops-queue-length" => {
-                h.pending_ops_queue_length =
-                    r.int_in(&at, value, 0, i64::from(u32::MAX), "a non-negative integer").unwrap_or(0) as u32
+                h.pending_ops_queue_length = r
+                    .int_in(&at, value, 0, i64::from(u32::MAX), "a non-negative integer")
+                    .unwrap_or(0) as u32
             }
             "processing-concurrency" => {
-                h.processing_concurrency =
-                    r.int_in(&at, value, 1, i64::from(u32::MAX), "a positive integer").unwrap_or(0) as u32
+                h.processing_concurrency = r
+                    .int_in(&at, value, 1, i64::from(u32::MAX), "a positive integer")
+                    .unwrap_or(0) as u32
             }
             "pending-ops-exceeded-message" => {
                 h.pending_ops_exceeded_message = r.string(&at, value, false).unwrap_or_default()
             }
             "pending-ops-exceeded-code" => {
-                h.pending_ops_exceeded_code =
-                    r.int_in(&at, value, 100, 599, "an HTTP status code (100 to 599)").unwrap_or(0) as u16
+                h.pending_ops_exceeded_code = r
+                    .int_in(&at, value, 100, 599, "an HTTP status code (100 to 599)")
+                    .unwrap_or(0) as u16
             }
             _ => unreachable!("Reader::map admits only HTTP_DIRECT_KEYS"),
         }
     }
     if !entries_has(v, "handler-fn") {
-        r.problem(":http-direct :handler-fn", None, "a fully qualified symbol naming the web ion");
+        r.problem(
+            ":http-direct :handler-fn",
+            None,
+            "a fully qualified symbol naming the web ion",
+        );
     }
     h.handler_fn = handler?;
     (r.problems.len() == before).then_some(h)

@@ -14,7 +14,8 @@ pub use environment::{AppInfo, EnvironmentMap};
 pub use error::{ConfigError, Problem};
 pub use instance::InstanceSettings;
 pub use ion_config::{
-    ConcurrencyLimit, FnName, HttpDirectConfig, Integration, IonConfig, LambdaConfig, MAX_LAMBDA_NAME_LEN,
+    ConcurrencyLimit, FnName, HttpDirectConfig, Integration, IonConfig, LambdaConfig,
+    MAX_LAMBDA_NAME_LEN,
 };
 
 #[cfg(test)]

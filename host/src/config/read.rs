@@ -11,7 +11,12 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    pub fn problem(&mut self, key_path: &str, found: Option<&Edn<'_>>, expected: impl Into<String>) {
+    pub fn problem(
+        &mut self,
+        key_path: &str,
+        found: Option<&Edn<'_>>,
+        expected: impl Into<String>,
+    ) {
         self.problems.push(Problem {
             key_path: key_path.to_owned(),
             found: found.map(ion_edn::print),
@@ -50,14 +55,29 @@ impl Reader {
         match value {
             Edn::Str(s) if !(non_empty && s.trim().is_empty()) => Some(s.to_string()),
             other => {
-                self.problem(path, Some(other), if non_empty { "a non-empty string" } else { "a string" });
+                self.problem(
+                    path,
+                    Some(other),
+                    if non_empty {
+                        "a non-empty string"
+                    } else {
+                        "a string"
+                    },
+                );
                 None
             }
         }
     }
 
     /// An integer in `min..=max`.
-    pub fn int_in(&mut self, path: &str, value: &Edn<'_>, min: i64, max: i64, expected: &str) -> Option<i64> {
+    pub fn int_in(
+        &mut self,
+        path: &str,
+        value: &Edn<'_>,
+        min: i64,
+        max: i64,
+        expected: &str,
+    ) -> Option<i64> {
         match value {
             Edn::Int(i) if (min..=max).contains(i) => Some(*i),
             other => {
@@ -70,9 +90,16 @@ impl Reader {
 
 /// `":lambdas"` + `":echo"` → `":lambdas :echo"`.
 pub(crate) fn join(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path} {key}") }
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path} {key}")
+    }
 }
 
 fn list_keys(keys: &[&str]) -> String {
-    keys.iter().map(|k| format!(":{k}")).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(|k| format!(":{k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -10,13 +10,27 @@ fn cases_dir() -> PathBuf {
 
 #[test]
 fn every_case_file_reports_exactly_its_expected_problems() {
-    let mut files: Vec<_> = std::fs::read_dir(cases_dir()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(cases_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    assert!(files.len() > 30, "cases missing from {}", cases_dir().display());
+    assert!(
+        files.len() > 30,
+        "cases missing from {}",
+        cases_dir().display()
+    );
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        let expected: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix(";; expect: ")).collect();
-        assert!(!expected.is_empty(), "{} has no ;; expect: line", file.display());
+        let expected: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(";; expect: "))
+            .collect();
+        assert!(
+            !expected.is_empty(),
+            "{} has no ;; expect: line",
+            file.display()
+        );
         match IonConfig::parse(&text, &file) {
             Ok(_) => assert_eq!(expected, ["ok"], "{} parsed but should not", file.display()),
             Err(e) => {
@@ -66,18 +80,42 @@ fn every_key_is_read() {
     )
     .unwrap();
     assert_eq!(c.app_name, "my-app");
-    assert_eq!(c.allow.iter().map(FnName::as_str).collect::<Vec<_>>(), ["my.app/add", "my.app/ok?"]);
-    assert_eq!(c.xforms.iter().map(FnName::as_str).collect::<Vec<_>>(), ["my.app/upper"]);
+    assert_eq!(
+        c.allow.iter().map(FnName::as_str).collect::<Vec<_>>(),
+        ["my.app/add", "my.app/ok?"]
+    );
+    assert_eq!(
+        c.xforms.iter().map(FnName::as_str).collect::<Vec<_>>(),
+        ["my.app/upper"]
+    );
     let echo = &c.lambdas["echo"];
     assert_eq!(
-        (echo.description.as_str(), echo.timeout_secs, echo.concurrency_limit, echo.integration),
-        ("Echos", 900, ConcurrencyLimit::None, Some(Integration::ApiGatewayProxy))
+        (
+            echo.description.as_str(),
+            echo.timeout_secs,
+            echo.concurrency_limit,
+            echo.integration
+        ),
+        (
+            "Echos",
+            900,
+            ConcurrencyLimit::None,
+            Some(Integration::ApiGatewayProxy)
+        )
     );
-    assert_eq!(c.lambdas["other"].concurrency_limit, ConcurrencyLimit::Reserved(3));
+    assert_eq!(
+        c.lambdas["other"].concurrency_limit,
+        ConcurrencyLimit::Reserved(3)
+    );
     assert_eq!(c.lambdas["other"].timeout_secs, 1);
     let h = c.http_direct.unwrap();
     assert_eq!(
-        (h.pending_ops_queue_length, h.processing_concurrency, h.pending_ops_exceeded_message.as_str(), h.pending_ops_exceeded_code),
+        (
+            h.pending_ops_queue_length,
+            h.processing_concurrency,
+            h.pending_ops_exceeded_message.as_str(),
+            h.pending_ops_exceeded_code
+        ),
         (0, 2, "Busy", 503)
     );
 }
@@ -85,7 +123,11 @@ fn every_key_is_read() {
 #[test]
 fn group_plus_lambda_name_is_at_most_64_characters() {
     let name = "l".repeat(50);
-    let c = IonConfig::parse(&format!("{{:app-name \"a\" :lambdas {{:{name} {{:fn a.b/c}}}}}}"), Path::new("t")).unwrap();
+    let c = IonConfig::parse(
+        &format!("{{:app-name \"a\" :lambdas {{:{name} {{:fn a.b/c}}}}}}"),
+        Path::new("t"),
+    )
+    .unwrap();
     // "g".repeat(13) + "-" + 50 = 64: allowed.
     assert!(c.validate_for_group(&"g".repeat(13)).is_ok());
     let problems = c.validate_for_group(&"g".repeat(14)).unwrap_err();
@@ -97,7 +139,12 @@ fn group_plus_lambda_name_is_at_most_64_characters() {
             "g".repeat(14)
         )
     );
-    assert_eq!(c.lambda_by_function_name("g1", &format!("g1-{name}")).unwrap().name, name);
+    assert_eq!(
+        c.lambda_by_function_name("g1", &format!("g1-{name}"))
+            .unwrap()
+            .name,
+        name
+    );
     assert!(c.lambda_by_function_name("g1", "g2-x").is_none());
 }
 

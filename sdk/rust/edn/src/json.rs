@@ -36,7 +36,9 @@ pub fn edn_to_json(value: &Edn<'_>) -> Option<Value> {
         Edn::Str(s) => Value::String(s.to_string()),
         Edn::Key(k) | Edn::Symbol(k) => Value::String(k.to_string()),
         Edn::Char(c) => Value::String(c.to_string()),
-        Edn::Vector(items) | Edn::List(items) => Value::Array(items.iter().map(edn_to_json).collect::<Option<_>>()?),
+        Edn::Vector(items) | Edn::List(items) => {
+            Value::Array(items.iter().map(edn_to_json).collect::<Option<_>>()?)
+        }
         Edn::Set(items) => Value::Array(items.iter().map(edn_to_json).collect::<Option<_>>()?),
         Edn::Map(entries) => {
             let mut obj = serde_json::Map::new();

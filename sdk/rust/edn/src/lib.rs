@@ -43,26 +43,46 @@ impl std::error::Error for ReadError {}
 /// (other than whitespace, commas and comments) are errors, never ignored.
 pub fn read(text: &str) -> Result<Edn<'static>, ReadError> {
     if is_blank(text) {
-        return Err(ReadError { line: None, column: None, reason: "no EDN value: the text is empty".into() });
+        return Err(ReadError {
+            line: None,
+            column: None,
+            reason: "no EDN value: the text is empty".into(),
+        });
     }
     let (value, rest) = clojure_reader::edn::read(text).map_err(from_reader_error)?;
     if !is_blank(rest) {
         let trailing = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
         let consumed = &text[..text.len() - trailing.len()];
         let line = consumed.matches('\n').count() + 1;
-        let column = consumed.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        let snippet: String = trailing.lines().next().unwrap_or_default().chars().take(40).collect();
+        let column = consumed
+            .rsplit('\n')
+            .next()
+            .map_or(0, |l| l.chars().count())
+            + 1;
+        let snippet: String = trailing
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(40)
+            .collect();
         return Err(ReadError {
             line: Some(line),
             column: Some(column),
-            reason: format!("unexpected text after the value: `{snippet}`; expected a single EDN value"),
+            reason: format!(
+                "unexpected text after the value: `{snippet}`; expected a single EDN value"
+            ),
         });
     }
     Ok(value.into_owned())
 }
 
 fn from_reader_error(e: clojure_reader::error::Error) -> ReadError {
-    ReadError { line: e.line, column: e.column, reason: describe_code(&e.code) }
+    ReadError {
+        line: e.line,
+        column: e.column,
+        reason: describe_code(&e.code),
+    }
 }
 
 fn describe_code(code: &clojure_reader::error::Code) -> String {
@@ -99,7 +119,9 @@ pub fn string(s: impl Into<String>) -> Edn<'static> {
 /// Looks up keyword `name` (without the colon) in a map; `None` for non-maps.
 pub fn get<'a>(map: &'a Edn<'_>, name: &str) -> Option<&'a Edn<'a>> {
     match map {
-        Edn::Map(m) => m.iter().find_map(|(k, v)| matches!(k, Edn::Key(k) if k == name).then_some(v)),
+        Edn::Map(m) => m
+            .iter()
+            .find_map(|(k, v)| matches!(k, Edn::Key(k) if k == name).then_some(v)),
         _ => None,
     }
 }

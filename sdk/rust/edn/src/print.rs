@@ -39,7 +39,12 @@ fn write_value(out: &mut String, value: &Edn<'_>) {
     }
 }
 
-fn write_seq<'a, 'e: 'a>(out: &mut String, open: &str, items: impl Iterator<Item = &'a Edn<'e>>, close: &str) {
+fn write_seq<'a, 'e: 'a>(
+    out: &mut String,
+    open: &str,
+    items: impl Iterator<Item = &'a Edn<'e>>,
+    close: &str,
+) {
     out.push_str(open);
     for (i, item) in items.enumerate() {
         if i > 0 {

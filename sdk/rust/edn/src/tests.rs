@@ -5,14 +5,27 @@ fn reads_one_value_and_refuses_trailing_text() {
     assert_eq!(read(" {:a 1} ; done\n").unwrap(), read("{:a 1}").unwrap());
     let err = read("{:a 1}\n {:b 2}").unwrap_err();
     assert_eq!((err.line, err.column), (Some(2), Some(2)), "{err}");
-    assert!(err.reason.contains("unexpected text after the value"), "{err}");
+    assert!(
+        err.reason.contains("unexpected text after the value"),
+        "{err}"
+    );
 }
 
 #[test]
 fn refuses_empty_dangling_and_duplicate() {
-    assert!(read("  ; only a comment").unwrap_err().reason.contains("empty"));
+    assert!(
+        read("  ; only a comment")
+            .unwrap_err()
+            .reason
+            .contains("empty")
+    );
     assert!(read("{:a}").unwrap_err().reason.contains("without a value"));
-    assert!(read("{:a 1 :a 2}").unwrap_err().reason.contains("duplicate key"));
+    assert!(
+        read("{:a 1 :a 2}")
+            .unwrap_err()
+            .reason
+            .contains("duplicate key")
+    );
     let err = read("{:a 1,\n :b [2\n 3 #foo]}").unwrap_err();
     assert_eq!(err.line, Some(3), "{err}");
 }
@@ -31,14 +44,19 @@ fn printing_round_trips_types() {
     ] {
         let value = read(text).unwrap();
         let printed = print(&value);
-        assert_eq!(read(&printed).unwrap(), value, "{text} printed as {printed}");
+        assert_eq!(
+            read(&printed).unwrap(),
+            value,
+            "{text} printed as {printed}"
+        );
     }
     assert_eq!(print(&read("1.0").unwrap()), "1.0");
 }
 
 #[test]
 fn json_keys_become_keywords() {
-    let json: serde_json::Value = serde_json::json!({"functionName": "g-echo", "n": 3, "x": null, "l": [1.5]});
+    let json: serde_json::Value =
+        serde_json::json!({"functionName": "g-echo", "n": 3, "x": null, "l": [1.5]});
     let edn = json_to_edn(&json);
     assert_eq!(get(&edn, "functionName"), Some(&string("g-echo")));
     assert_eq!(edn_to_json(&edn).unwrap(), json);

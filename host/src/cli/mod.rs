@@ -1,0 +1,81 @@
+//! The `host` command line: parses arguments, runs one subcommand, and maps the outcome
+//! to an exit code (0 success, 1 the ion failed, 2 bad usage, configuration or build).
+//! Subcommands are thin: each calls the library and prints what it returns.
+
+mod invoke;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Runs ions — functions compiled to WebAssembly components — as lambdas, web handlers
+/// and database functions.
+#[derive(Parser, Debug)]
+#[command(name = "host", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build an app folder into its wasm component (target/ion/app.wasm).
+    Build {
+        /// The app folder: ion-config.edn plus the component's sources.
+        #[arg(long, default_value = ".")]
+        app: PathBuf,
+    },
+    /// Call one ion of an app once and print its result.
+    ///
+    /// NAME is a lambda (a key of :lambdas), whose INPUT is JSON (default {}), or a fully
+    /// qualified query fn or xform, whose INPUT is an EDN vector of arguments, or a web ion,
+    /// whose INPUT is an EDN request map such as {:request-method :get :uri "/"}.
+    Invoke(invoke::InvokeArgs),
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let outcome = match cli.command {
+        Command::Build { app } => match crate::build::build_app(&app) {
+            Ok(path) => {
+                println!("{}", path.display());
+                Ok(())
+            }
+            Err(e) => Err(Failure::Setup(format!("{e:#}"))),
+        },
+        Command::Invoke(args) => invoke::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Ion) => ExitCode::from(1),
+        Err(Failure::Setup(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// How a subcommand failed.
+pub(crate) enum Failure {
+    /// The ion returned an error; it has been printed.
+    Ion,
+    /// Usage, configuration, build or load failed: this says why.
+    Setup(String),
+}
+
+/// Logs go to stderr; `ION_LOG` filters them (default `warn,ion=info`) and
+/// `ION_LOG_FORMAT=json` makes them JSON lines.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ION_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ion=info,ion_host=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter);
+    if std::env::var("ION_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

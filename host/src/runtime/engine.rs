@@ -1,0 +1,97 @@
+//! The node's one wasmtime `Engine`: pooling allocator, copy-on-write memory images,
+//! epoch interruption driven by a ticker thread, and the linker every app shares.
+
+use super::bindings::IonApp;
+use super::state::IonState;
+use crate::config::InstanceSettings;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::Result;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::error::Context as _;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch advances: the resolution of deadlines, and how often a running ion
+/// yields its thread to other calls.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The runtime of one node. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub engine: Engine,
+    pub linker: Linker<IonState>,
+    pub settings: InstanceSettings,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Runtime {
+    /// Creates the engine and linker for instances limited by `settings`.
+    pub fn new(settings: InstanceSettings) -> Result<Runtime> {
+        let engine =
+            Engine::new(&engine_config(&settings)).context("creating the wasmtime engine")?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).context("linking WASI")?;
+        IonApp::add_to_linker::<IonState, HasSelf<IonState>>(&mut linker, |s| s)
+            .context("linking ion:host")?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), ticker_stop.clone())?;
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                settings,
+                ticker_stop,
+            }),
+        })
+    }
+
+    /// The limits instances run under.
+    pub fn settings(&self) -> &InstanceSettings {
+        &self.inner.settings
+    }
+}
+
+fn engine_config(settings: &InstanceSettings) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.memory_init_cow(true);
+    let max = settings.max_instances;
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(max);
+    // A component built by a language runtime holds several core instances, memories and
+    // tables; four of each per component covers Rust, Python and JavaScript ions.
+    pool.total_core_instances(max * 4);
+    pool.total_memories(max * 4);
+    pool.total_tables(max * 4);
+    pool.total_stacks(max);
+    pool.max_memory_size(settings.memory_limit_bytes());
+    pool.table_elements(settings.table_elements_limit as usize);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config
+}
+
+/// Advances the engine's epoch every tick until the runtime is dropped.
+fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) -> Result<()> {
+    std::thread::Builder::new()
+        .name("ion-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .context("starting the epoch ticker thread")?;
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! The wasm runtime: one wasmtime engine per node, components loaded as apps, and a fresh
+//! instance for every call, bounded by time (epoch deadlines), memory (a resource limiter)
+//! and concurrency (a semaphore per lambda).
+//!
+//! Owns every WIT interface's host side (`host_*` modules, one per interface, each seeing
+//! only the state it needs). Must not know about HTTP, storage or the command line: callers
+//! hand it a component and typed inputs and get typed outputs or an `IonError` back.
+
+mod app;
+pub mod bindings;
+mod call;
+mod engine;
+mod host_cast;
+mod host_db;
+mod host_env;
+mod state;
+
+pub use app::{
+    AppContext, CallResult, DEFAULT_CALL_TIMEOUT, ExportedFn, LoadError, LoadedApp, kind_name,
+};
+pub use bindings::lambda::Context as LambdaContext;
+pub use bindings::types::FnKind;
+pub use bindings::web::{Request as WebRequest, Response as WebResponse};
+pub use call::CallLog;
+pub use engine::Runtime;
+pub use host_db::{ConnectionHandle, DatabaseHandle};
