@@ -182,9 +182,9 @@ impl Live {
             return IonError::new(
                 Category::Fault,
                 format!(
-                    "{name} exceeded its memory limit of {} MiB (it asked for {} MiB)",
+                    "{name} exceeded its memory limit of {} MiB (it asked for {:.1} MiB)",
                     self.store.data().limiter.limit_mib(),
-                    asked >> 20
+                    asked as f64 / f64::from(1 << 20)
                 ),
             );
         }
@@ -203,6 +203,13 @@ impl Live {
                     ),
                 ),
             },
+            Some(Trap::MemoryOutOfBounds) => IonError::new(
+                Category::Fault,
+                format!(
+                    "{name} trapped: out of bounds memory access (most often the ion's own stack, kept in its memory, overflowing through runaway recursion){}",
+                    output_note(&self.log)
+                ),
+            ),
             Some(Trap::AllocationTooLarge) => IonError::new(
                 Category::Busy,
                 format!("{name} could not start: no free instance slot on this node"),

@@ -117,7 +117,7 @@ pub fn string(s: impl Into<String>) -> Edn<'static> {
 }
 
 /// Looks up keyword `name` (without the colon) in a map; `None` for non-maps.
-pub fn get<'a>(map: &'a Edn<'_>, name: &str) -> Option<&'a Edn<'a>> {
+pub fn get<'a, 'e>(map: &'a Edn<'e>, name: &str) -> Option<&'a Edn<'e>> {
     match map {
         Edn::Map(m) => m
             .iter()

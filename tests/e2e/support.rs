@@ -1,0 +1,76 @@
+//! Test support: builds the guest apps once per test run with `host build`, and runs the
+//! `host` binary with a clean environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The apps the tests use, built once.
+pub const APPS: [&str; 2] = ["examples/starter", "tests/guests/hostile"];
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_owned()
+}
+
+/// Where guest builds go: beside the host's own build, in a target dir of their own so a
+/// guest build never waits on the lock of the test build that runs it.
+fn guest_target_dir() -> PathBuf {
+    let base = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("target"));
+    base.join("guests")
+}
+
+/// The `host` command with no ION_/DATOMIC_ variables inherited.
+pub fn host() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_host"));
+    for var in ["ION_ENV_MAP", "DATOMIC_ENV_MAP", "ION_APP_INFO_MAP", "DATOMIC_APP_INFO_MAP", "ION_LOG", "ION_LOG_FORMAT"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CARGO_TARGET_DIR", guest_target_dir());
+    cmd
+}
+
+/// The folder of app `name` (a path in `APPS`), built.
+pub fn app(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        for app in APPS {
+            let out = host().args(["build", "--app"]).arg(repo().join(app)).output().expect("running host build");
+            assert!(out.status.success(), "host build --app {app} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+            let printed = String::from_utf8_lossy(&out.stdout);
+            assert!(printed.trim().ends_with("target/ion/app.wasm"), "host build printed {printed}");
+        }
+    });
+    assert!(APPS.contains(&name), "{name} is not one of the test apps");
+    repo().join(name)
+}
+
+/// Runs `host invoke --app APP --no-build ARGS...`.
+pub fn invoke(app_name: &str, args: &[&str]) -> Output {
+    invoke_with(app_name, args, &[])
+}
+
+/// Like `invoke`, with extra environment variables.
+pub fn invoke_with(app_name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = host();
+    cmd.args(["invoke", "--no-build", "--app"]).arg(app(app_name)).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("running host invoke")
+}
+
+/// Stdout as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The last line of stderr: where `host invoke` prints an ion's error map.
+pub fn error_line(out: &Output) -> String {
+    stderr(out).lines().last().unwrap_or_default().to_owned()
+}
