@@ -12,7 +12,12 @@ fn echo_prints_its_input_back() {
 #[test]
 fn invoke_builds_the_app_first_unless_told_not_to() {
     let app = app("examples/starter");
-    let out = host().args(["invoke", "--app"]).arg(&app).args(["echo", "[1]"]).output().unwrap();
+    let out = host()
+        .args(["invoke", "--app"])
+        .arg(&app)
+        .args(["echo", "[1]"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "[1]");
 }
@@ -25,11 +30,25 @@ fn a_lambda_without_input_gets_an_empty_json_object() {
 
 #[test]
 fn query_fns_xforms_and_web_ions_take_edn() {
-    let out = invoke("examples/starter", &["ion.starter/feature-item?", r#"["SKU-21"]"#]);
-    assert_eq!((stdout(&out).as_str(), out.status.code()), ("true\n", Some(0)), "{}", stderr(&out));
-    let out = invoke("examples/starter", &["ion.starter/display-name", "[:dress-shoe]"]);
+    let out = invoke(
+        "examples/starter",
+        &["ion.starter/feature-item?", r#"["SKU-21"]"#],
+    );
+    assert_eq!(
+        (stdout(&out).as_str(), out.status.code()),
+        ("true\n", Some(0)),
+        "{}",
+        stderr(&out)
+    );
+    let out = invoke(
+        "examples/starter",
+        &["ion.starter/display-name", "[:dress-shoe]"],
+    );
     assert_eq!(stdout(&out), "\"Dress shoe\"\n");
-    let out = invoke("examples/starter", &["ion.starter/web", r#"{:request-method :get :uri "/"}"#]);
+    let out = invoke(
+        "examples/starter",
+        &["ion.starter/web", r#"{:request-method :get :uri "/"}"#],
+    );
     assert_eq!(
         stdout(&out),
         "{:status 200, :headers {\"content-type\" \"text/plain; charset=utf-8\"}, :body \"Hello from ion.starter\"}\n"
@@ -51,7 +70,10 @@ fn a_panicking_ion_fails_with_its_panic_message() {
     assert_eq!(out.status.code(), Some(1));
     let line = error_line(&out);
     assert!(line.contains(":cognitect.anomalies/fault"), "{line}");
-    assert!(line.contains("hostile/panic panicked: boom (at src/lib.rs:"), "{line}");
+    assert!(
+        line.contains("hostile/panic panicked: boom (at src/lib.rs:"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -60,7 +82,10 @@ fn a_runaway_ion_is_stopped_at_its_timeout() {
     assert_eq!(out.status.code(), Some(1));
     let line = error_line(&out);
     assert!(line.contains(":cognitect.anomalies/interrupted"), "{line}");
-    assert!(line.contains("hostile/spin timed out after 1 s (its :timeout-secs)"), "{line}");
+    assert!(
+        line.contains("hostile/spin timed out after 1 s (its :timeout-secs)"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -69,7 +94,10 @@ fn an_ion_growing_memory_past_the_limit_fails_clearly() {
     assert_eq!(out.status.code(), Some(1));
     let line = error_line(&out);
     assert!(line.contains(":cognitect.anomalies/fault"), "{line}");
-    assert!(line.contains("hostile/hog exceeded its memory limit of 128 MiB"), "{line}");
+    assert!(
+        line.contains("hostile/hog exceeded its memory limit of 128 MiB"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -77,7 +105,10 @@ fn runaway_recursion_fails_clearly() {
     let out = invoke("tests/guests/hostile", &["recurse"]);
     assert_eq!(out.status.code(), Some(1));
     let line = error_line(&out);
-    assert!(line.contains("hostile/recurse trapped") && line.contains("runaway recursion"), "{line}");
+    assert!(
+        line.contains("hostile/recurse trapped") && line.contains("runaway recursion"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -87,17 +118,34 @@ fn unknown_names_and_bad_input_exit_2() {
     assert!(stderr(&out).contains("nope is neither a lambda in :lambdas (echo, get-items-by-type, get-schema, items-by-type)"), "{}", stderr(&out));
     let out = invoke("examples/starter", &["ion.starter/feature-item?", "[1"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("INPUT is not EDN"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("INPUT is not EDN"),
+        "{}",
+        stderr(&out)
+    );
     let out = invoke("examples/starter", &["ion.starter/create-item", "[]"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("ion.starter/create-item is a transaction function"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ion.starter/create-item is a transaction function"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn a_bad_ion_config_is_refused_naming_file_and_key() {
     let dir = tempdir("bad-config");
-    std::fs::write(dir.join("ion-config.edn"), "{:app-name \"x\" :lambdas {:echo {:fn a.b/echo :timeout-secs 0}}}").unwrap();
-    let out = host().args(["invoke", "--no-build", "--app"]).arg(&dir).arg("echo").output().unwrap();
+    std::fs::write(
+        dir.join("ion-config.edn"),
+        "{:app-name \"x\" :lambdas {:echo {:fn a.b/echo :timeout-secs 0}}}",
+    )
+    .unwrap();
+    let out = host()
+        .args(["invoke", "--no-build", "--app"])
+        .arg(&dir)
+        .arg("echo")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let expected = format!(
         "error: {}: :lambdas :echo :timeout-secs is 0; expected a positive integer of at most 900 (seconds)",
@@ -111,7 +159,11 @@ fn building_a_folder_without_ion_config_is_refused() {
     let dir = tempdir("not-an-app");
     let out = host().args(["build", "--app"]).arg(&dir).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("not an app folder: it has no ion-config.edn"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not an app folder: it has no ion-config.edn"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -13,7 +13,11 @@ fn runtime() -> &'static Runtime {
     RT.get_or_init(|| Runtime::new(Default::default()).unwrap())
 }
 
-async fn load_with(app_name: &str, config_text: Option<&str>, env_map: &str) -> Result<LoadedApp, LoadError> {
+async fn load_with(
+    app_name: &str,
+    config_text: Option<&str>,
+    env_map: &str,
+) -> Result<LoadedApp, LoadError> {
     let dir = app(app_name);
     let config = match config_text {
         Some(text) => IonConfig::parse(text, Path::new("test-config.edn")).unwrap(),
@@ -45,7 +49,10 @@ fn ctx(name: &str) -> LambdaContext {
 }
 
 async fn call(app: &LoadedApp, name: &str) -> Result<String, ion_host::anomaly::IonError> {
-    app.call_lambda(name, "{}", ctx(name)).await.result.map(|b| String::from_utf8(b).unwrap())
+    app.call_lambda(name, "{}", ctx(name))
+        .await
+        .result
+        .map(|b| String::from_utf8(b).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,9 +61,15 @@ async fn the_call_past_the_concurrency_limit_is_refused_as_busy() {
     // :spin has :concurrency-limit 2 and runs until its 1 s timeout. All three calls
     // take their permit on their first poll, so exactly one finds none left.
     let (a, b, c) = tokio::join!(call(&app, "spin"), call(&app, "spin"), call(&app, "spin"));
-    let mut categories: Vec<Category> = [a, b, c].into_iter().map(|r| r.unwrap_err().category).collect();
+    let mut categories: Vec<Category> = [a, b, c]
+        .into_iter()
+        .map(|r| r.unwrap_err().category)
+        .collect();
     categories.sort_by_key(|c| c.name());
-    assert_eq!(categories, [Category::Busy, Category::Interrupted, Category::Interrupted]);
+    assert_eq!(
+        categories,
+        [Category::Busy, Category::Interrupted, Category::Interrupted]
+    );
     // Permits come back when calls end.
     let again = call(&app, "spin").await.unwrap_err();
     assert_eq!(again.category, Category::Interrupted);
@@ -67,7 +80,10 @@ async fn the_busy_error_names_the_lambda_and_its_limit() {
     let app = hostile().await;
     let (_, _, c) = tokio::join!(call(&app, "spin"), call(&app, "spin"), call(&app, "spin"));
     let e = c.unwrap_err();
-    assert_eq!(e.message, "lambda spin is at its :concurrency-limit of 2 concurrent calls; retry later");
+    assert_eq!(
+        e.message,
+        "lambda spin is at its :concurrency-limit of 2 concurrent calls; retry later"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,19 +124,52 @@ async fn output_past_the_cap_is_cut_without_failing_the_ion() {
     assert_eq!(result.result.unwrap(), b"still here");
     let log = result.log.text();
     assert!(log.len() < (1 << 20) + 200, "{} bytes kept", log.len());
-    assert!(log.ends_with("[output cut: 2097152 more bytes past the 1048576 byte limit]\n"), "{}", &log[log.len() - 100..]);
+    assert!(
+        log.ends_with("[output cut: 2097152 more bytes past the 1048576 byte limit]\n"),
+        "{}",
+        &log[log.len() - 100..]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_fns_outside_allow_are_forbidden() {
-    let app = load_with("tests/guests/hostile", Some("{:app-name \"hostile\"}"), "{}").await.unwrap();
+    let app = load_with(
+        "tests/guests/hostile",
+        Some("{:app-name \"hostile\"}"),
+        "{}",
+    )
+    .await
+    .unwrap();
     let name = FnName::parse("hostile/truthy?").unwrap();
-    let e = app.call_query_fn(&name, vec!["1".into()], "r1").await.result.unwrap_err();
-    assert_eq!((e.category, e.message.as_str()), (Category::Forbidden, "hostile/truthy? is not in ion-config.edn :allow"));
+    let e = app
+        .call_query_fn(&name, vec!["1".into()], "r1")
+        .await
+        .result
+        .unwrap_err();
+    assert_eq!(
+        (e.category, e.message.as_str()),
+        (
+            Category::Forbidden,
+            "hostile/truthy? is not in ion-config.edn :allow"
+        )
+    );
     let app = hostile().await;
-    assert_eq!(app.call_query_fn(&name, vec!["nil".into()], "r2").await.result.unwrap(), "false");
-    let e = app.call_query_fn(&name, vec![], "r3").await.result.unwrap_err();
-    assert_eq!((e.category, e.data.as_deref()), (Category::Incorrect, Some("{:hostile/arity 0}")));
+    assert_eq!(
+        app.call_query_fn(&name, vec!["nil".into()], "r2")
+            .await
+            .result
+            .unwrap(),
+        "false"
+    );
+    let e = app
+        .call_query_fn(&name, vec![], "r3")
+        .await
+        .result
+        .unwrap_err();
+    assert_eq!(
+        (e.category, e.data.as_deref()),
+        (Category::Incorrect, Some("{:hostile/arity 0}"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,7 +180,9 @@ async fn a_config_naming_what_the_component_lacks_does_not_load() {
                      :lambdas {:ok {:fn hostile/ok} :gone {:fn hostile/gone} :q {:fn hostile/truthy?}
                                :proxy {:fn hostile/ok :integration :api-gateway/proxy}}
                      :http-direct {:handler-fn hostile/ok}}"#;
-    let Err(LoadError::Mismatch(problems)) = load_with("tests/guests/hostile", Some(config), "{}").await else {
+    let Err(LoadError::Mismatch(problems)) =
+        load_with("tests/guests/hostile", Some(config), "{}").await
+    else {
         panic!("expected a mismatch");
     };
     let expected_prefixes = [
@@ -144,16 +195,27 @@ async fn a_config_naming_what_the_component_lacks_does_not_load() {
     ];
     assert_eq!(problems.len(), expected_prefixes.len(), "{problems:#?}");
     for prefix in expected_prefixes {
-        assert!(problems.iter().any(|p| p.starts_with(prefix)), "no problem starting {prefix:?} in {problems:#?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with(prefix)),
+            "no problem starting {prefix:?} in {problems:#?}"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_init_stops_the_load() {
-    let Err(LoadError::Init(e)) = load_with("tests/guests/hostile", None, "{:fail-init true}").await else {
+    let Err(LoadError::Init(e)) =
+        load_with("tests/guests/hostile", None, "{:fail-init true}").await
+    else {
         panic!("expected init to fail");
     };
-    assert_eq!((e.category, e.message.as_str()), (Category::Fault, "init refused: the environment map asks for :fail-init"));
+    assert_eq!(
+        (e.category, e.message.as_str()),
+        (
+            Category::Fault,
+            "init refused: the environment map asks for :fail-init"
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,7 +225,13 @@ async fn describe_reports_every_ion_with_kind_and_doc() {
     let fns: Vec<(String, &str, Option<String>)> = app
         .exported_fns()
         .iter()
-        .map(|f| (f.name.clone(), ion_host::runtime::kind_name(f.kind), f.doc.clone()))
+        .map(|f| {
+            (
+                f.name.clone(),
+                ion_host::runtime::kind_name(f.kind),
+                f.doc.clone(),
+            )
+        })
         .collect();
     let names: Vec<&str> = fns.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(
@@ -178,7 +246,14 @@ async fn describe_reports_every_ion_with_kind_and_doc() {
             "ion.starter/display-name"
         ]
     );
-    assert_eq!(fns[0], ("ion.starter/echo".into(), "lambda", Some("Echos input".into())));
+    assert_eq!(
+        fns[0],
+        (
+            "ion.starter/echo".into(),
+            "lambda",
+            Some("Echos input".into())
+        )
+    );
     assert_eq!(fns[4].1, "transaction function");
 }
 
@@ -199,8 +274,15 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
                 }
             }
         }
-        if all_done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+        if all_done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
     })
     .await;
-    results.into_iter().map(|r| r.expect("every future finished")).collect()
+    results
+        .into_iter()
+        .map(|r| r.expect("every future finished"))
+        .collect()
 }

@@ -10,20 +10,32 @@ pub const APPS: [&str; 2] = ["examples/starter", "tests/guests/hostile"];
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_owned()
 }
 
 /// Where guest builds go: beside the host's own build, in a target dir of their own so a
 /// guest build never waits on the lock of the test build that runs it.
 fn guest_target_dir() -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("target"));
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"));
     base.join("guests")
 }
 
 /// The `host` command with no ION_/DATOMIC_ variables inherited.
 pub fn host() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_host"));
-    for var in ["ION_ENV_MAP", "DATOMIC_ENV_MAP", "ION_APP_INFO_MAP", "DATOMIC_APP_INFO_MAP", "ION_LOG", "ION_LOG_FORMAT"] {
+    for var in [
+        "ION_ENV_MAP",
+        "DATOMIC_ENV_MAP",
+        "ION_APP_INFO_MAP",
+        "DATOMIC_APP_INFO_MAP",
+        "ION_LOG",
+        "ION_LOG_FORMAT",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("CARGO_TARGET_DIR", guest_target_dir());
@@ -35,10 +47,21 @@ pub fn app(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         for app in APPS {
-            let out = host().args(["build", "--app"]).arg(repo().join(app)).output().expect("running host build");
-            assert!(out.status.success(), "host build --app {app} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+            let out = host()
+                .args(["build", "--app"])
+                .arg(repo().join(app))
+                .output()
+                .expect("running host build");
+            assert!(
+                out.status.success(),
+                "host build --app {app} failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let printed = String::from_utf8_lossy(&out.stdout);
-            assert!(printed.trim().ends_with("target/ion/app.wasm"), "host build printed {printed}");
+            assert!(
+                printed.trim().ends_with("target/ion/app.wasm"),
+                "host build printed {printed}"
+            );
         }
     });
     assert!(APPS.contains(&name), "{name} is not one of the test apps");
@@ -53,7 +76,9 @@ pub fn invoke(app_name: &str, args: &[&str]) -> Output {
 /// Like `invoke`, with extra environment variables.
 pub fn invoke_with(app_name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = host();
-    cmd.args(["invoke", "--no-build", "--app"]).arg(app(app_name)).args(args);
+    cmd.args(["invoke", "--no-build", "--app"])
+        .arg(app(app_name))
+        .args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

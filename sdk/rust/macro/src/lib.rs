@@ -68,10 +68,10 @@ fn expand(args: TokenStream2, item: TokenStream) -> syn::Result<TokenStream2> {
     };
     let mut ions = Vec::new();
     for item in items.iter_mut() {
-        if let Item::Fn(f) = item {
-            if let Some(ion) = take_marker(f, &namespace)? {
-                ions.push(ion);
-            }
+        if let Item::Fn(f) = item
+            && let Some(ion) = take_marker(f, &namespace)?
+        {
+            ions.push(ion);
         }
     }
     if ions.iter().filter(|i| i.kind == "init").count() > 1 {
