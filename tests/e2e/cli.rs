@@ -187,3 +187,36 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn cast_events_are_logged_with_app_ion_and_request_id() {
+    let out = invoke_with(
+        "tests/guests/hostile",
+        &["cast", r#"{:msg "hi" :hostile/n 1}"#],
+        &[("ION_LOG_FORMAT", "json")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record: serde_json::Value = stderr(&out)
+        .lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no JSON log line in {}", stderr(&out)));
+    let fields = &record["fields"];
+    assert_eq!(record["target"], "ion::cast");
+    assert_eq!(
+        (
+            fields["type"].as_str(),
+            fields["app"].as_str(),
+            fields["ion"].as_str()
+        ),
+        (Some("Event"), Some("hostile"), Some("hostile/cast"))
+    );
+    assert_eq!(fields["request_id"].as_str().map(str::len), Some(36));
+    assert_eq!(fields["data"], r#"{"hostile/n":1,"msg":"hi"}"#);
+}
+
+#[test]
+fn a_malformed_cast_is_refused_as_incorrect() {
+    let out = invoke("tests/guests/hostile", &["cast", r#"{:msg "hi" :n 1}"#]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(error_line(&out).contains(":cognitect.anomalies/incorrect, :cognitect.anomalies/message \"cast/event: :n must be namespaced, e.g. :my.app/n\""), "{}", error_line(&out));
+}

@@ -206,3 +206,43 @@ impl Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: &str) -> Request {
+        Request {
+            request_method: "get".into(),
+            uri: "/".into(),
+            query_string: Some(query.into()),
+            headers: vec![("x-a".into(), "1".into()), ("x-a".into(), "2".into())],
+            body: None,
+            protocol: "HTTP/1.1".into(),
+            remote_addr: "127.0.0.1".into(),
+            scheme: "http".into(),
+            server_name: "localhost".into(),
+            server_port: Some(80),
+            api_gateway_json: None,
+            api_gateway_data: None,
+        }
+    }
+
+    #[test]
+    fn query_params_are_decoded() {
+        let r = request("type=dress%20shoe&q=a+b&bad=%zz&t=%");
+        assert_eq!(r.query_param("type").as_deref(), Some("dress shoe"));
+        assert_eq!(r.query_param("q").as_deref(), Some("a b"));
+        assert_eq!(r.query_param("bad").as_deref(), Some("%zz"));
+        assert_eq!(r.query_param("t").as_deref(), Some("%"));
+        assert_eq!(r.query_param("missing"), None);
+    }
+
+    #[test]
+    fn the_ring_map_joins_repeated_headers() {
+        let edn = ion_edn::print(&request("a=1").to_edn());
+        assert!(edn.contains(r#":headers {"x-a" "1, 2"}"#), "{edn}");
+        assert!(edn.contains(":request-method :get"), "{edn}");
+        assert!(edn.contains(r#":query-string "a=1""#), "{edn}");
+    }
+}
