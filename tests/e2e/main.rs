@@ -3,5 +3,8 @@
 
 mod cli;
 mod env;
+mod http_direct;
+mod lambda_api;
 mod runtime;
+mod server;
 mod support;

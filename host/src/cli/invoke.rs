@@ -1,29 +1,19 @@
 //! `host invoke`: build (unless told not to), load the app, call one ion, print the result.
 
 use super::Failure;
+use super::app::{AppArgs, load, tokio_runtime};
 use crate::anomaly::IonError;
-use crate::config::{EnvironmentMap, FnName, IonConfig};
-use crate::runtime::{
-    AppContext, CallResult, FnKind, LambdaContext, LoadedApp, Runtime, WebRequest, kind_name,
-};
+use crate::config::FnName;
+use crate::runtime::{CallResult, FnKind, LoadedApp, Runtime, WebRequest, kind_name};
 use clap::Args;
 use ion_edn::Edn;
 use std::io::Write;
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Arguments of `host invoke`.
 #[derive(Args, Debug)]
 pub struct InvokeArgs {
-    /// The app folder.
-    #[arg(long, default_value = ".")]
-    app: PathBuf,
-    /// Use the component already built instead of building first.
-    #[arg(long)]
-    no_build: bool,
-    /// The compute group to act as (names the lambda `{group}-{name}`); default: the app's name.
-    #[arg(long)]
-    group: Option<String>,
+    #[command(flatten)]
+    app: AppArgs,
     /// The lambda name, or the fully qualified name of a query fn, xform or web ion.
     name: String,
     /// The input: JSON for a lambda, EDN for the others.
@@ -31,44 +21,11 @@ pub struct InvokeArgs {
 }
 
 pub(crate) fn run(args: InvokeArgs) -> Result<(), Failure> {
-    let setup = |e: String| Failure::Setup(e);
-    let config =
-        IonConfig::load(&args.app.join("ion-config.edn")).map_err(|e| setup(e.to_string()))?;
-    let group = args
-        .group
-        .clone()
-        .unwrap_or_else(|| config.app_name.clone());
-    if let Err(problems) = config.validate_for_group(&group) {
-        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        return Err(setup(format!(
-            "{}: {}",
-            args.app.join("ion-config.edn").display(),
-            lines.join("; ")
-        )));
-    }
-    let component = if args.no_build {
-        crate::build::component_path(&args.app)
-    } else {
-        crate::build::build_app(&args.app).map_err(|e| setup(format!("{e:#}")))?
-    };
-    let bytes = std::fs::read(&component).map_err(|e| {
-        setup(format!(
-            "{}: cannot read the component ({e}); run `host build` first",
-            component.display()
-        ))
-    })?;
-    let env_map = EnvironmentMap::from_process_env().map_err(|e| setup(e.to_string()))?;
-    let context =
-        AppContext::new(&config, Some(&group), env_map, true).map_err(|e| setup(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| setup(e.to_string()))?;
-    runtime.block_on(async {
-        let rt = Runtime::new(Default::default()).map_err(|e| setup(format!("{e:#}")))?;
-        let app = LoadedApp::load(&rt, bytes, config, context)
-            .await
-            .map_err(|e| setup(format!("{}: {e}", component.display())))?;
+    let prepared = args.app.prepare()?;
+    let group = prepared.group.clone();
+    tokio_runtime()?.block_on(async {
+        let rt = Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;
+        let app = load(&rt, prepared, true).await?;
         call(&app, &group, &args.name, args.input.as_deref()).await
     })
 }
@@ -81,8 +38,7 @@ async fn call(
 ) -> Result<(), Failure> {
     let request_id = uuid::Uuid::new_v4().to_string();
     if let Some(lambda) = app.config().lambdas.get(name) {
-        let timeout = Duration::from_secs(lambda.timeout_secs.into());
-        let context = lambda_context(app, group, name, &request_id, timeout);
+        let context = app.lambda_context(group, lambda, &request_id, None);
         let result = app.call_lambda(name, input.unwrap_or("{}"), context).await;
         return finish(result, |bytes| bytes);
     }
@@ -205,31 +161,6 @@ fn web_request(value: &Edn<'_>) -> Result<WebRequest, Failure> {
         api_gateway_json: None,
         api_gateway_data: None,
     })
-}
-
-fn lambda_context(
-    app: &LoadedApp,
-    group: &str,
-    name: &str,
-    request_id: &str,
-    timeout: Duration,
-) -> LambdaContext {
-    let function_name = format!("{group}-{name}");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    LambdaContext {
-        aws_request_id: request_id.to_owned(),
-        invoked_function_arn: format!("arn:aws:lambda:local:000000000000:function:{function_name}"),
-        log_group_name: format!("/aws/lambda/{function_name}"),
-        log_stream_name: "host-invoke".into(),
-        function_name,
-        function_version: "$LATEST".into(),
-        memory_limit_in_mb: app.memory_limit_mib(),
-        deadline_ms: (now + timeout).as_millis() as u64,
-        identity: None,
-        client_context: None,
-    }
 }
 
 /// Prints the ion's output to stderr, then its result to stdout or its error map to stderr.

@@ -2,7 +2,9 @@
 //! to an exit code (0 success, 1 the ion failed, 2 bad usage, configuration or build).
 //! Subcommands are thin: each calls the library and prints what it returns.
 
+mod app;
 mod invoke;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -31,6 +33,11 @@ enum Command {
     /// qualified query fn or xform, whose INPUT is an EDN vector of arguments, or a web ion,
     /// whose INPUT is an EDN request map such as {:request-method :get :uri "/"}.
     Invoke(invoke::InvokeArgs),
+    /// Serve an app as a node: HTTP Direct, the AWS Lambda Invoke API, the admin API.
+    ///
+    /// Prints the bound addresses as an EDN map on stdout when ready; stops accepting and
+    /// finishes calls in flight on SIGTERM or SIGINT.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -46,6 +53,7 @@ pub fn main() -> ExitCode {
             Err(e) => Err(Failure::Setup(format!("{e:#}"))),
         },
         Command::Invoke(args) => invoke::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -70,8 +78,10 @@ pub(crate) enum Failure {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ION_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ion=info,ion_host=info"));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter);
     if std::env::var("ION_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();

@@ -3,10 +3,10 @@
 //! points callers use (lambda, web, query fn, xform).
 
 use super::bindings::{describe, lambda, lifecycle, query_fn, tx_fn, types::FnKind, web, xform};
-use super::call::{CallLog, from_guest};
+use super::call::from_guest;
 use super::engine::Runtime;
 use super::state::IonState;
-use crate::anomaly::{Category, IonError};
+use crate::anomaly::IonError;
 use crate::config::{AppInfo, ConcurrencyLimit, EnvironmentMap, FnName, Integration, IonConfig};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -81,13 +81,20 @@ pub enum LoadError {
     Mismatch(Vec<String>),
 }
 
+/// The export interfaces the component has; each is optional.
 #[derive(Default)]
-struct Exports {
-    lambda: Option<lambda::GuestIndices>,
-    web: Option<web::GuestIndices>,
-    _tx_fn: Option<tx_fn::GuestIndices>,
-    query_fn: Option<query_fn::GuestIndices>,
-    xform: Option<xform::GuestIndices>,
+pub(crate) struct Exports {
+    pub lambda: Option<lambda::GuestIndices>,
+    pub web: Option<web::GuestIndices>,
+    pub _tx_fn: Option<tx_fn::GuestIndices>,
+    pub query_fn: Option<query_fn::GuestIndices>,
+    pub xform: Option<xform::GuestIndices>,
+}
+
+/// A lambda's concurrency: its `:concurrency-limit` (if reserved) and its calls running now.
+pub(crate) struct LambdaSlots {
+    pub limit: Option<Arc<Semaphore>>,
+    pub in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// An app ready to take calls. Calls may run concurrently.
@@ -95,21 +102,11 @@ pub struct LoadedApp {
     pub(crate) runtime: Runtime,
     pub(crate) pre: InstancePre<IonState>,
     pub(crate) context: Arc<AppContext>,
-    exports: Exports,
-    config: IonConfig,
+    pub(crate) exports: Exports,
+    pub(crate) config: IonConfig,
     fns: Vec<ExportedFn>,
     sdk: String,
-    lambda_slots: HashMap<String, Arc<Semaphore>>,
-}
-
-/// The result of one call, with what the ion wrote while it ran.
-pub struct CallResult<T> {
-    /// The request id of the call.
-    pub request_id: String,
-    /// The ion's answer or why there is none.
-    pub result: Result<T, IonError>,
-    /// The ion's stdout and stderr.
-    pub log: CallLog,
+    pub(crate) lambda_slots: HashMap<String, LambdaSlots>,
 }
 
 impl LoadedApp {
@@ -145,11 +142,18 @@ impl LoadedApp {
         let lambda_slots = config
             .lambdas
             .values()
-            .filter_map(|l| match l.concurrency_limit {
-                ConcurrencyLimit::Reserved(n) => {
-                    Some((l.name.clone(), Arc::new(Semaphore::new(n as usize))))
-                }
-                ConcurrencyLimit::None => None,
+            .map(|l| {
+                let limit = match l.concurrency_limit {
+                    ConcurrencyLimit::Reserved(n) => Some(Arc::new(Semaphore::new(n as usize))),
+                    ConcurrencyLimit::None => None,
+                };
+                (
+                    l.name.clone(),
+                    LambdaSlots {
+                        limit,
+                        in_flight: Arc::default(),
+                    },
+                )
             })
             .collect();
         let mut app = LoadedApp {
@@ -295,6 +299,13 @@ impl LoadedApp {
         &self.sdk
     }
 
+    /// Calls of lambda `name` running now.
+    pub fn lambda_in_flight(&self, name: &str) -> usize {
+        self.lambda_slots.get(name).map_or(0, |s| {
+            s.in_flight.load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
     /// The memory limit of each instance, in MiB.
     pub fn memory_limit_mib(&self) -> u32 {
         self.runtime.settings().memory_limit_mib
@@ -303,237 +314,6 @@ impl LoadedApp {
     /// The shared context of the app's calls.
     pub fn context(&self) -> &AppContext {
         &self.context
-    }
-
-    /// Calls lambda `lambda_name` (a key of `:lambdas`) with JSON `input`. Refused as `busy`
-    /// at once when the lambda is at its `:concurrency-limit`.
-    pub async fn call_lambda(
-        &self,
-        lambda_name: &str,
-        input: &str,
-        context: lambda::Context,
-    ) -> CallResult<Vec<u8>> {
-        let request_id = context.aws_request_id.clone();
-        let result = self.lambda_result(lambda_name, input, &context).await;
-        CallResult {
-            request_id,
-            result: result.0,
-            log: result.1,
-        }
-    }
-
-    async fn lambda_result(
-        &self,
-        lambda_name: &str,
-        input: &str,
-        context: &lambda::Context,
-    ) -> (Result<Vec<u8>, IonError>, CallLog) {
-        let empty = || CallLog::new(0);
-        let Some(l) = self.config.lambdas.get(lambda_name) else {
-            return (
-                Err(IonError::new(
-                    Category::NotFound,
-                    format!("no lambda named {lambda_name} in ion-config.edn :lambdas"),
-                )),
-                empty(),
-            );
-        };
-        // The permit is taken before the first await, so concurrent calls are counted in
-        // the order they are made.
-        let _permit = match self
-            .lambda_slots
-            .get(lambda_name)
-            .map(|s| s.clone().try_acquire_owned())
-        {
-            Some(Err(_)) => {
-                let ConcurrencyLimit::Reserved(n) = l.concurrency_limit else {
-                    unreachable!("slots exist only for reserved limits")
-                };
-                let msg = format!(
-                    "lambda {lambda_name} is at its :concurrency-limit of {n} concurrent calls; retry later"
-                );
-                return (Err(IonError::new(Category::Busy, msg)), empty());
-            }
-            Some(Ok(permit)) => Some(permit),
-            None => None,
-        };
-        if l.integration.is_some() {
-            let msg = format!(
-                "lambda {lambda_name} is an :api-gateway/proxy lambda; it takes API Gateway events through the Lambda API"
-            );
-            return (Err(IonError::new(Category::Unsupported, msg)), empty());
-        }
-        let Some(indices) = &self.exports.lambda else {
-            return (
-                Err(IonError::new(
-                    Category::NotFound,
-                    "the component exports no lambda ions",
-                )),
-                empty(),
-            );
-        };
-        let timeout = Duration::from_secs(l.timeout_secs.into());
-        let fn_name = l.fn_name.as_str();
-        let (mut live, instance) = match self
-            .instantiate(&context.aws_request_id, fn_name, timeout)
-            .await
-        {
-            Ok(x) => x,
-            Err(e) => return (Err(e), empty()),
-        };
-        let outcome = async {
-            let guest = indices.load(&mut live.store, &instance)?;
-            guest
-                .call_handle(&mut live.store, fn_name, input, context)
-                .await
-        }
-        .await;
-        let result = match outcome {
-            Ok(Ok(bytes)) => Ok(bytes),
-            Ok(Err(e)) => Err(from_guest(e)),
-            Err(e) => Err(live.error(e)),
-        };
-        (result, live.log)
-    }
-
-    /// Calls web ion `fn_name` with `request`.
-    pub async fn call_web(
-        &self,
-        fn_name: &FnName,
-        request: web::Request,
-        request_id: &str,
-    ) -> CallResult<web::Response> {
-        let indices = self.exports.web.as_ref();
-        self.call_simple(
-            request_id,
-            fn_name,
-            indices,
-            "web ions",
-            async |live, instance, indices| {
-                let guest = indices.load(&mut live.store, instance)?;
-                guest
-                    .call_handle(&mut live.store, fn_name.as_str(), &request)
-                    .await
-            },
-        )
-        .await
-    }
-
-    /// Calls query function `fn_name` (which must be in `:allow`) with EDN `args`.
-    pub async fn call_query_fn(
-        &self,
-        fn_name: &FnName,
-        args: Vec<String>,
-        request_id: &str,
-    ) -> CallResult<String> {
-        if !self.config.allow.contains(fn_name) {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::Forbidden,
-                    format!("{fn_name} is not in ion-config.edn :allow"),
-                ),
-            );
-        }
-        let indices = self.exports.query_fn.as_ref();
-        self.call_simple(
-            request_id,
-            fn_name,
-            indices,
-            "query functions",
-            async |live, instance, indices| {
-                let guest = indices.load(&mut live.store, instance)?;
-                let args: Vec<_> = args
-                    .iter()
-                    .map(|a| super::bindings::db::FnArg::Value(a.clone()))
-                    .collect();
-                guest
-                    .call_call(&mut live.store, fn_name.as_str(), &args)
-                    .await
-            },
-        )
-        .await
-    }
-
-    /// Calls xform `fn_name` (which must be in `:xforms`) with EDN `value`.
-    pub async fn call_xform(
-        &self,
-        fn_name: &FnName,
-        value: String,
-        request_id: &str,
-    ) -> CallResult<String> {
-        if !self.config.xforms.contains(fn_name) {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::Forbidden,
-                    format!("{fn_name} is not in ion-config.edn :xforms"),
-                ),
-            );
-        }
-        let indices = self.exports.xform.as_ref();
-        self.call_simple(
-            request_id,
-            fn_name,
-            indices,
-            "xforms",
-            async |live, instance, indices| {
-                let guest = indices.load(&mut live.store, instance)?;
-                guest
-                    .call_call(&mut live.store, fn_name.as_str(), &value)
-                    .await
-            },
-        )
-        .await
-    }
-
-    /// The common path of calls without a concurrency limit of their own.
-    async fn call_simple<I, T>(
-        &self,
-        request_id: &str,
-        fn_name: &FnName,
-        indices: Option<&I>,
-        what: &str,
-        call: impl AsyncFnOnce(
-            &mut super::call::Live,
-            &wasmtime::component::Instance,
-            &I,
-        ) -> wasmtime::Result<Result<T, super::bindings::types::IonError>>,
-    ) -> CallResult<T> {
-        let Some(indices) = indices else {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::NotFound,
-                    format!("the component exports no {what}"),
-                ),
-            );
-        };
-        let (mut live, instance) = match self
-            .instantiate(request_id, fn_name.as_str(), DEFAULT_CALL_TIMEOUT)
-            .await
-        {
-            Ok(x) => x,
-            Err(e) => return refused(request_id, e),
-        };
-        let result = match call(&mut live, &instance, indices).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(from_guest(e)),
-            Err(e) => Err(live.error(e)),
-        };
-        CallResult {
-            request_id: request_id.to_owned(),
-            result,
-            log: live.log,
-        }
-    }
-}
-
-fn refused<T>(request_id: &str, e: IonError) -> CallResult<T> {
-    CallResult {
-        request_id: request_id.to_owned(),
-        result: Err(e),
-        log: CallLog::new(0),
     }
 }
 

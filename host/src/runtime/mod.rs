@@ -10,17 +10,17 @@ mod app;
 pub mod bindings;
 mod call;
 mod engine;
+mod entry;
 mod host_cast;
 mod host_db;
 mod host_env;
 mod state;
 
-pub use app::{
-    AppContext, CallResult, DEFAULT_CALL_TIMEOUT, ExportedFn, LoadError, LoadedApp, kind_name,
-};
+pub use app::{AppContext, DEFAULT_CALL_TIMEOUT, ExportedFn, LoadError, LoadedApp, kind_name};
 pub use bindings::lambda::Context as LambdaContext;
 pub use bindings::types::FnKind;
 pub use bindings::web::{Request as WebRequest, Response as WebResponse};
 pub use call::CallLog;
 pub use engine::Runtime;
+pub use entry::{CallResult, LambdaPermit};
 pub use host_db::{ConnectionHandle, DatabaseHandle};

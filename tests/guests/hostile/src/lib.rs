@@ -4,7 +4,7 @@
 #[ion::app(namespace = "hostile")]
 mod hostile {
     use ion::edn::read;
-    use ion::{Context, Edn, Error};
+    use ion::{Context, Edn, Error, Request, Response};
 
     /// Fails the app's start-up when the environment map says `{:fail-init true}`.
     #[ion::init]
@@ -74,10 +74,14 @@ mod hostile {
         Ok(ion::edn::print(&ctx.to_edn()))
     }
 
-    /// Casts the EDN map in its input as an event, or reports the host's refusal.
+    /// Casts the EDN map in its input (or in a JSON string that is its input) as an event,
+    /// or reports the host's refusal.
     #[ion::lambda]
     pub fn cast(input: &str, _ctx: &Context) -> Result<String, Error> {
-        let map = read(input).map_err(|e| Error::incorrect(e.to_string()))?;
+        let mut map = read(input).map_err(|e| Error::incorrect(e.to_string()))?;
+        if let Edn::Str(inner) = &map {
+            map = read(inner).map_err(|e| Error::incorrect(e.to_string()))?;
+        }
         ion::cast::event(&map)?;
         Ok("cast".into())
     }
@@ -103,4 +107,37 @@ mod hostile {
         })
     }
 
+
+    /// Routes: `/echo` answers the request map, `/bytes` all 256 byte values, `/cookies`
+    /// two set-cookie headers, `/sleep?ms=N` waits, `/fail` a conflict, `/panic` panics,
+    /// `/status?code=N` an empty response with that status.
+    #[ion::web]
+    pub fn web(request: &Request) -> Result<Response, Error> {
+        match request.uri.as_str() {
+            "/echo" => {
+                let mut map = request.to_edn();
+                if let (Edn::Map(m), Some(body)) = (&mut map, &request.body) {
+                    m.insert(ion::edn::keyword("body-length"), Edn::Int(body.len() as i64));
+                }
+                Ok(Response::edn(200, &map))
+            }
+            "/body" => Ok(Response::new(200)
+                .header("content-type", request.header("content-type").unwrap_or("application/octet-stream"))
+                .body(request.body.clone().unwrap_or_default())),
+            "/bytes" => Ok(Response::new(200).header("content-type", "application/octet-stream").body((0..=255u8).collect::<Vec<u8>>())),
+            "/cookies" => Ok(Response::text(200, "two cookies").header("set-cookie", "a=1; Path=/").header("set-cookie", "b=2; Path=/")),
+            "/sleep" => {
+                let ms: u64 = request.query_param("ms").and_then(|m| m.parse().ok()).unwrap_or(100);
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                Ok(Response::text(200, format!("slept {ms} ms")))
+            }
+            "/fail" => Err(Error::conflict("the order changed under you").with("hostile/order-id", Edn::Int(42))),
+            "/panic" => panic!("web boom"),
+            "/status" => {
+                let code = request.query_param("code").and_then(|c| c.parse().ok()).unwrap_or(200);
+                Ok(Response::new(code))
+            }
+            other => Ok(Response::text(404, format!("no route {other}"))),
+        }
+    }
 }

@@ -1,0 +1,95 @@
+//! What `invoke`, `serve` and `dev` share: naming an app folder, building it, and loading
+//! it into a runtime as a node of a compute group would.
+
+use super::Failure;
+use crate::config::{EnvironmentMap, IonConfig};
+use crate::runtime::{AppContext, LoadedApp, Runtime};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Which app, and as which compute group.
+#[derive(Args, Debug, Clone)]
+pub struct AppArgs {
+    /// The app folder: ion-config.edn plus the component's sources.
+    #[arg(long, default_value = ".")]
+    pub app: PathBuf,
+    /// Use the component already built instead of building first.
+    #[arg(long)]
+    pub no_build: bool,
+    /// The compute group to act as (lambdas are `{group}-{name}`); default: the app's name.
+    #[arg(long)]
+    pub group: Option<String>,
+}
+
+/// An app read and checked, not yet loaded.
+pub struct Prepared {
+    /// The validated config.
+    pub config: IonConfig,
+    /// The compute group.
+    pub group: String,
+    /// The component file.
+    pub component: PathBuf,
+}
+
+impl AppArgs {
+    /// Reads and checks `ion-config.edn` for the group, and builds unless `--no-build`.
+    pub fn prepare(&self) -> Result<Prepared, Failure> {
+        let config_path = self.app.join("ion-config.edn");
+        let config = IonConfig::load(&config_path).map_err(|e| Failure::Setup(e.to_string()))?;
+        let group = self
+            .group
+            .clone()
+            .unwrap_or_else(|| config.app_name.clone());
+        if let Err(problems) = config.validate_for_group(&group) {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(Failure::Setup(format!(
+                "{}: {}",
+                config_path.display(),
+                lines.join("; ")
+            )));
+        }
+        let component = if self.no_build {
+            crate::build::component_path(&self.app)
+        } else {
+            crate::build::build_app(&self.app).map_err(|e| Failure::Setup(format!("{e:#}")))?
+        };
+        Ok(Prepared {
+            config,
+            group,
+            component,
+        })
+    }
+}
+
+/// Loads a prepared app into `runtime`, with the process's environment map.
+pub async fn load(
+    runtime: &Runtime,
+    prepared: Prepared,
+    dev_mode: bool,
+) -> Result<LoadedApp, Failure> {
+    let setup = |e: String| Failure::Setup(e);
+    let bytes = read_component(&prepared.component)?;
+    let env_map = EnvironmentMap::from_process_env().map_err(|e| setup(e.to_string()))?;
+    let context = AppContext::new(&prepared.config, Some(&prepared.group), env_map, dev_mode)
+        .map_err(|e| setup(e.to_string()))?;
+    LoadedApp::load(runtime, bytes, prepared.config, context)
+        .await
+        .map_err(|e| setup(format!("{}: {e}", prepared.component.display())))
+}
+
+fn read_component(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| {
+        Failure::Setup(format!(
+            "{}: cannot read the component ({e}); run `host build` first",
+            path.display()
+        ))
+    })
+}
+
+/// A multi-threaded tokio runtime for a subcommand.
+pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Setup(format!("starting the async runtime: {e}")))
+}

@@ -1,0 +1,149 @@
+//! `host serve`: run a node serving one app over HTTP Direct, the Lambda Invoke API and
+//! the admin API until SIGTERM or SIGINT, then shut down gracefully.
+
+use super::Failure;
+use super::app::{AppArgs, load, tokio_runtime};
+use crate::runtime::Runtime;
+use crate::serve::{Listeners, Node, Slot};
+use clap::Args;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// Default HTTP Direct address when no listener is named.
+pub const DEFAULT_HTTP: &str = "127.0.0.1:8080";
+/// Default Lambda API address when no listener is named.
+pub const DEFAULT_LAMBDA_API: &str = "127.0.0.1:9001";
+
+/// Arguments of `host serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+/// Where to listen. With none of the three given, HTTP Direct listens on 127.0.0.1:8080
+/// (when the app has :http-direct) and the Lambda API on 127.0.0.1:9001 (when it has
+/// :lambdas); given any, only those given listen.
+#[derive(Args, Debug, Clone)]
+pub struct ListenArgs {
+    /// HTTP Direct address (requests go to :http-direct :handler-fn).
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// AWS Lambda Invoke API address.
+    #[arg(long, value_name = "ADDR")]
+    pub lambda_api: Option<SocketAddr>,
+    /// Admin API address; needs a token from ION_ADMIN_TOKEN or --admin-token-file.
+    #[arg(long, value_name = "ADDR")]
+    pub admin: Option<SocketAddr>,
+    /// A file holding the admin API's bearer token.
+    #[arg(long, value_name = "PATH")]
+    pub admin_token_file: Option<PathBuf>,
+}
+
+impl ListenArgs {
+    /// The listeners for an app with (or without) :http-direct and :lambdas.
+    pub fn listeners(
+        &self,
+        has_http_direct: bool,
+        has_lambdas: bool,
+    ) -> Result<Listeners, Failure> {
+        let token = match (&self.admin_token_file, std::env::var("ION_ADMIN_TOKEN")) {
+            (Some(path), _) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| {
+                        Failure::Setup(format!(
+                            "{}: cannot read the admin token ({e})",
+                            path.display()
+                        ))
+                    })?
+                    .trim()
+                    .to_owned(),
+            ),
+            (None, Ok(t)) => Some(t),
+            (None, Err(_)) => None,
+        };
+        if token.as_deref() == Some("") {
+            return Err(Failure::Setup("the admin token is empty".into()));
+        }
+        if self.admin.is_some() && token.is_none() {
+            return Err(Failure::Setup(
+                "--admin needs a bearer token: set ION_ADMIN_TOKEN or pass --admin-token-file"
+                    .into(),
+            ));
+        }
+        if self.http.is_some() && !has_http_direct {
+            return Err(Failure::Setup(
+                "--http: the app's ion-config.edn has no :http-direct".into(),
+            ));
+        }
+        let none_named = self.http.is_none() && self.lambda_api.is_none() && self.admin.is_none();
+        let default = |on: bool, addr: &str| {
+            (none_named && on).then(|| addr.parse().expect("default addresses parse"))
+        };
+        Ok(Listeners {
+            http_direct: self.http.or_else(|| default(has_http_direct, DEFAULT_HTTP)),
+            lambda_api: self
+                .lambda_api
+                .or_else(|| default(has_lambdas, DEFAULT_LAMBDA_API)),
+            admin: self.admin,
+            admin_token: token,
+        })
+    }
+}
+
+pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
+    let prepared = args.app.prepare()?;
+    let listeners = args.listen.listeners(
+        prepared.config.http_direct.is_some(),
+        !prepared.config.lambdas.is_empty(),
+    )?;
+    let group = prepared.group.clone();
+    let revision = prepared.component.display().to_string();
+    tokio_runtime()?.block_on(async {
+        let rt = Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;
+        let app = load(&rt, prepared, false).await?;
+        let node = Node::new(Slot::new(app, revision), group);
+        run_node(node, listeners).await
+    })
+}
+
+/// Serves `node` until a signal, printing the bound addresses as an EDN map on stdout
+/// once every listener is ready.
+pub(crate) async fn run_node(
+    node: std::sync::Arc<Node>,
+    listeners: Listeners,
+) -> Result<(), Failure> {
+    let shutdown = CancellationToken::new();
+    spawn_signal_watch(shutdown.clone());
+    crate::serve::serve(node, listeners, shutdown, |bound| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", bound.to_edn()).and_then(|()| out.flush());
+        tracing::info!(addresses = %bound.to_edn(), "serving");
+    })
+    .await
+    .map_err(|e| Failure::Setup(format!("{e:#}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn spawn_signal_watch(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot watch SIGTERM/SIGINT; stop the node with SIGKILL");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: finishing calls in flight"),
+            _ = int.recv() => tracing::info!("SIGINT: finishing calls in flight"),
+        }
+        shutdown.cancel();
+    });
+}

@@ -1,0 +1,386 @@
+//! The typed entry points of a loaded app: lambdas (with their concurrency permits and
+//! API Gateway proxy integration), web ions, query functions and xforms.
+
+use super::app::{DEFAULT_CALL_TIMEOUT, LoadedApp};
+use super::bindings::{lambda, web};
+use super::call::{CallLog, Live, from_guest};
+use crate::anomaly::{Category, IonError};
+use crate::config::{ConcurrencyLimit, FnName, Integration, LambdaConfig};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::component::Instance;
+
+/// The result of one call, with what the ion wrote while it ran.
+pub struct CallResult<T> {
+    /// The request id of the call.
+    pub request_id: String,
+    /// The ion's answer or why there is none.
+    pub result: Result<T, IonError>,
+    /// The ion's stdout and stderr.
+    pub log: CallLog,
+}
+
+/// The right to run one call of a lambda, within its `:concurrency-limit`.
+pub struct LambdaPermit {
+    lambda: LambdaConfig,
+    _slot: Option<OwnedSemaphorePermit>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Drop for LambdaPermit {
+    fn drop(&mut self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl LambdaPermit {
+    /// The lambda's configuration.
+    pub fn lambda(&self) -> &LambdaConfig {
+        &self.lambda
+    }
+}
+
+impl LoadedApp {
+    /// Takes a permit for lambda `name` at once: `not-found` when there is no such lambda,
+    /// `busy` when it is at its `:concurrency-limit` (the caller is throttled).
+    pub fn try_acquire_lambda(&self, name: &str) -> Result<LambdaPermit, IonError> {
+        let lambda = self.lambda_config(name)?;
+        let slots = &self.lambda_slots[name];
+        let slot = match &slots.limit {
+            None => None,
+            Some(s) => Some(s.clone().try_acquire_owned().map_err(|_| {
+                let ConcurrencyLimit::Reserved(n) = lambda.concurrency_limit else {
+                    unreachable!("slots exist only for reserved limits")
+                };
+                IonError::new(
+                    Category::Busy,
+                    format!("lambda {name} is at its :concurrency-limit of {n} concurrent calls; retry later"),
+                )
+            })?),
+        };
+        Ok(self.permit(lambda, slot))
+    }
+
+    fn permit(&self, lambda: LambdaConfig, slot: Option<OwnedSemaphorePermit>) -> LambdaPermit {
+        let in_flight = self.lambda_slots[&lambda.name].in_flight.clone();
+        in_flight.fetch_add(1, Ordering::Relaxed);
+        LambdaPermit {
+            lambda,
+            _slot: slot,
+            in_flight,
+        }
+    }
+
+    /// Waits for a permit for lambda `name` (for asynchronous invocations, which queue
+    /// rather than fail when the lambda is busy).
+    pub async fn acquire_lambda(&self, name: &str) -> Result<LambdaPermit, IonError> {
+        let lambda = self.lambda_config(name)?;
+        let slot = match &self.lambda_slots[name].limit {
+            None => None,
+            Some(s) => Some(
+                s.clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| IonError::new(Category::Unavailable, "the app is unloading"))?,
+            ),
+        };
+        Ok(self.permit(lambda, slot))
+    }
+
+    fn lambda_config(&self, name: &str) -> Result<LambdaConfig, IonError> {
+        self.config.lambdas.get(name).cloned().ok_or_else(|| {
+            IonError::new(
+                Category::NotFound,
+                format!("no lambda named {name} in ion-config.edn :lambdas"),
+            )
+        })
+    }
+
+    /// The Lambda context of a new call of `lambda` in compute group `group`.
+    pub fn lambda_context(
+        &self,
+        group: &str,
+        lambda: &LambdaConfig,
+        request_id: &str,
+        client_context: Option<String>,
+    ) -> lambda::Context {
+        let function_name = format!("{group}-{}", lambda.name);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        lambda::Context {
+            aws_request_id: request_id.to_owned(),
+            invoked_function_arn: format!(
+                "arn:aws:lambda:local:000000000000:function:{function_name}"
+            ),
+            log_group_name: format!("/aws/lambda/{function_name}"),
+            log_stream_name: format!("{group}/[$LATEST]{}", self.context.app_name),
+            function_name,
+            function_version: "$LATEST".into(),
+            memory_limit_in_mb: self.memory_limit_mib(),
+            deadline_ms: (now + Duration::from_secs(lambda.timeout_secs.into())).as_millis() as u64,
+            identity: None,
+            client_context,
+        }
+    }
+
+    /// Calls lambda `lambda_name` with JSON `input`; refused as `busy` at once when the
+    /// lambda is at its `:concurrency-limit`.
+    pub async fn call_lambda(
+        &self,
+        lambda_name: &str,
+        input: &str,
+        context: lambda::Context,
+    ) -> CallResult<Vec<u8>> {
+        // The permit is taken before the first await, so concurrent calls are counted in
+        // the order they are made.
+        match self.try_acquire_lambda(lambda_name) {
+            Ok(permit) => self.call_lambda_with(permit, input, context).await,
+            Err(e) => refused(&context.aws_request_id, e),
+        }
+    }
+
+    /// Calls the lambda `permit` was taken for. A lambda with `:integration
+    /// :api-gateway/proxy` takes an API Gateway proxy event, calls its web ion, and answers
+    /// the proxy response JSON.
+    pub async fn call_lambda_with(
+        &self,
+        permit: LambdaPermit,
+        input: &str,
+        context: lambda::Context,
+    ) -> CallResult<Vec<u8>> {
+        let l = &permit.lambda;
+        let timeout = Duration::from_secs(l.timeout_secs.into());
+        let request_id = context.aws_request_id.clone();
+        match l.integration {
+            Some(Integration::ApiGatewayProxy) => {
+                self.call_proxy(l, input, &request_id, timeout).await
+            }
+            None => {
+                let fn_name = l.fn_name.as_str();
+                let indices = self.exports.lambda.as_ref();
+                self.run(
+                    &request_id,
+                    &l.fn_name,
+                    timeout,
+                    indices,
+                    "lambda ions",
+                    async |live, instance, indices| {
+                        let guest = indices.load(&mut live.store, instance)?;
+                        guest
+                            .call_handle(&mut live.store, fn_name, input, &context)
+                            .await
+                    },
+                )
+                .await
+            }
+        }
+    }
+
+    async fn call_proxy(
+        &self,
+        l: &LambdaConfig,
+        event: &str,
+        request_id: &str,
+        timeout: Duration,
+    ) -> CallResult<Vec<u8>> {
+        let parsed = match ion_apigw::parse_event(event) {
+            Ok(p) => p,
+            Err(e) => {
+                return refused(
+                    request_id,
+                    IonError::new(Category::Incorrect, format!("lambda {}: {e}", l.name)),
+                );
+            }
+        };
+        let version = parsed.version;
+        let request = web::Request {
+            request_method: parsed.method,
+            uri: parsed.path,
+            query_string: parsed.query_string,
+            headers: parsed.headers,
+            body: parsed.body,
+            protocol: parsed.protocol,
+            remote_addr: parsed.remote_addr,
+            scheme: parsed.scheme,
+            server_name: parsed.server_name,
+            server_port: parsed.server_port,
+            api_gateway_json: Some(parsed.json),
+            api_gateway_data: Some(parsed.data),
+        };
+        let call = self
+            .call_web_within(&l.fn_name, request, request_id, timeout)
+            .await;
+        let result = call.result.map(|r| {
+            let response = ion_apigw::GatewayResponse {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            };
+            ion_apigw::response_json(version, &response).into_bytes()
+        });
+        CallResult {
+            request_id: call.request_id,
+            result,
+            log: call.log,
+        }
+    }
+
+    /// Calls web ion `fn_name` with `request`.
+    pub async fn call_web(
+        &self,
+        fn_name: &FnName,
+        request: web::Request,
+        request_id: &str,
+    ) -> CallResult<web::Response> {
+        self.call_web_within(fn_name, request, request_id, DEFAULT_CALL_TIMEOUT)
+            .await
+    }
+
+    async fn call_web_within(
+        &self,
+        fn_name: &FnName,
+        request: web::Request,
+        request_id: &str,
+        timeout: Duration,
+    ) -> CallResult<web::Response> {
+        let indices = self.exports.web.as_ref();
+        self.run(
+            request_id,
+            fn_name,
+            timeout,
+            indices,
+            "web ions",
+            async |live, instance, indices| {
+                let guest = indices.load(&mut live.store, instance)?;
+                guest
+                    .call_handle(&mut live.store, fn_name.as_str(), &request)
+                    .await
+            },
+        )
+        .await
+    }
+
+    /// Calls query function `fn_name` (which must be in `:allow`) with EDN `args`.
+    pub async fn call_query_fn(
+        &self,
+        fn_name: &FnName,
+        args: Vec<String>,
+        request_id: &str,
+    ) -> CallResult<String> {
+        if !self.config.allow.contains(fn_name) {
+            return refused(
+                request_id,
+                IonError::new(
+                    Category::Forbidden,
+                    format!("{fn_name} is not in ion-config.edn :allow"),
+                ),
+            );
+        }
+        let indices = self.exports.query_fn.as_ref();
+        self.run(
+            request_id,
+            fn_name,
+            DEFAULT_CALL_TIMEOUT,
+            indices,
+            "query functions",
+            async |live, instance, indices| {
+                let guest = indices.load(&mut live.store, instance)?;
+                let args: Vec<_> = args
+                    .iter()
+                    .map(|a| super::bindings::db::FnArg::Value(a.clone()))
+                    .collect();
+                guest
+                    .call_call(&mut live.store, fn_name.as_str(), &args)
+                    .await
+            },
+        )
+        .await
+    }
+
+    /// Calls xform `fn_name` (which must be in `:xforms`) with EDN `value`.
+    pub async fn call_xform(
+        &self,
+        fn_name: &FnName,
+        value: String,
+        request_id: &str,
+    ) -> CallResult<String> {
+        if !self.config.xforms.contains(fn_name) {
+            return refused(
+                request_id,
+                IonError::new(
+                    Category::Forbidden,
+                    format!("{fn_name} is not in ion-config.edn :xforms"),
+                ),
+            );
+        }
+        let indices = self.exports.xform.as_ref();
+        self.run(
+            request_id,
+            fn_name,
+            DEFAULT_CALL_TIMEOUT,
+            indices,
+            "xforms",
+            async |live, instance, indices| {
+                let guest = indices.load(&mut live.store, instance)?;
+                guest
+                    .call_call(&mut live.store, fn_name.as_str(), &value)
+                    .await
+            },
+        )
+        .await
+    }
+
+    /// One call in a fresh instance: instantiate, run `call`, and turn every failure into
+    /// an `IonError` naming the ion.
+    async fn run<I, T>(
+        &self,
+        request_id: &str,
+        fn_name: &FnName,
+        timeout: Duration,
+        indices: Option<&I>,
+        what: &str,
+        call: impl AsyncFnOnce(
+            &mut Live,
+            &Instance,
+            &I,
+        ) -> wasmtime::Result<Result<T, super::bindings::types::IonError>>,
+    ) -> CallResult<T> {
+        let Some(indices) = indices else {
+            return refused(
+                request_id,
+                IonError::new(
+                    Category::NotFound,
+                    format!("the component exports no {what}"),
+                ),
+            );
+        };
+        let (mut live, instance) = match self
+            .instantiate(request_id, fn_name.as_str(), timeout)
+            .await
+        {
+            Ok(x) => x,
+            Err(e) => return refused(request_id, e),
+        };
+        let result = match call(&mut live, &instance, indices).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(from_guest(e)),
+            Err(e) => Err(live.error(e)),
+        };
+        CallResult {
+            request_id: request_id.to_owned(),
+            result,
+            log: live.log,
+        }
+    }
+}
+
+fn refused<T>(request_id: &str, e: IonError) -> CallResult<T> {
+    CallResult {
+        request_id: request_id.to_owned(),
+        result: Err(e),
+        log: CallLog::new(0),
+    }
+}

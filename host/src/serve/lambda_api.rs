@@ -1,0 +1,399 @@
+//! The AWS Lambda Invoke API, wire-compatible with AWS so the AWS CLI and SDKs work:
+//! `POST /2015-03-31/functions/{FunctionName}/invocations`, invocation types
+//! `RequestResponse`, `Event` (202, runs in the background) and `DryRun` (204), function
+//! errors as `X-Amz-Function-Error: Unhandled`, `X-Amz-Log-Type: Tail`, and AWS's error
+//! shapes (`x-amzn-ErrorType`) for unknown functions, throttling and bad requests.
+
+use super::Node;
+use super::body::{Body, full, respond};
+use crate::anomaly::{Category, IonError};
+use crate::runtime::{CallResult, LambdaPermit};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// AWS's limit on a synchronous invocation's request and response payloads.
+pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
+/// AWS's limit on an asynchronous invocation's payload.
+pub const MAX_EVENT_PAYLOAD: usize = 256 * 1024;
+/// How much of a call's log `X-Amz-Log-Type: Tail` returns.
+const TAIL_BYTES: usize = 4096;
+
+/// Serves one Lambda API request.
+pub async fn handle(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut response = match invoke(node, req, &request_id).await {
+        Ok(r) => r,
+        Err(e) => e.response(),
+    };
+    if let Ok(v) = request_id.parse() {
+        response.headers_mut().insert("x-amzn-requestid", v);
+    }
+    response
+}
+
+/// A service-level error, in AWS's shape.
+struct ApiError {
+    status: u16,
+    error_type: &'static str,
+    message: String,
+    reason: Option<&'static str>,
+}
+
+impl ApiError {
+    fn new(status: u16, error_type: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            error_type,
+            message: message.into(),
+            reason: None,
+        }
+    }
+
+    fn response(self) -> Response<Body> {
+        let mut body = serde_json::json!({"Type": "User", "message": self.message});
+        if let Some(reason) = self.reason {
+            body["Reason"] = reason.into();
+        }
+        let mut r = respond(self.status, "application/json", body.to_string());
+        r.headers_mut().insert(
+            "x-amzn-errortype",
+            self.error_type.parse().expect("error types are ASCII"),
+        );
+        r
+    }
+}
+
+async fn invoke(
+    node: Arc<Node>,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let path = req.uri().path().to_owned();
+    let Some(function) = path
+        .strip_prefix("/2015-03-31/functions/")
+        .and_then(|p| p.strip_suffix("/invocations"))
+    else {
+        return Err(ApiError::new(
+            404,
+            "UnknownOperationException",
+            format!("no Lambda API operation at {} {path}", req.method()),
+        ));
+    };
+    if req.method() != Method::POST {
+        return Err(ApiError::new(
+            405,
+            "UnknownOperationException",
+            format!("Invoke is POST, not {}", req.method()),
+        ));
+    }
+    let function = percent_decode(function);
+    let qualifier = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("Qualifier=")))
+        .map(percent_decode);
+    let (function_name, arn_qualifier) = function_name(&function);
+    let slot = node.current();
+    let arn = format!("arn:aws:lambda:local:000000000000:function:{function_name}");
+    let lambda = slot
+        .app
+        .config()
+        .lambda_by_function_name(&node.group, function_name)
+        .cloned();
+    let qualifier_ok = matches!(
+        qualifier.as_deref().or(arn_qualifier),
+        None | Some("$LATEST")
+    );
+    let (Some(lambda), true) = (lambda, qualifier_ok) else {
+        return Err(ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            format!("Function not found: {arn}"),
+        ));
+    };
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let invocation_type =
+        header("x-amz-invocation-type").unwrap_or_else(|| "RequestResponse".into());
+    let tail = header("x-amz-log-type").is_some_and(|t| t == "Tail");
+    let client_context = match header("x-amz-client-context") {
+        None => None,
+        Some(b64) => Some(client_context(&b64)?),
+    };
+    let limit = if invocation_type == "Event" {
+        MAX_EVENT_PAYLOAD
+    } else {
+        MAX_PAYLOAD
+    };
+    let payload = read_payload(req.into_body(), limit).await?;
+
+    match invocation_type.as_str() {
+        "DryRun" => Ok(respond(204, "application/json", "")),
+        "Event" => {
+            let (node2, name, rid, input) = (
+                node.clone(),
+                lambda.name.clone(),
+                request_id.to_owned(),
+                payload,
+            );
+            let context = slot
+                .app
+                .lambda_context(&node.group, &lambda, request_id, client_context);
+            node.background.spawn(async move {
+                let slot = node2.current();
+                let outcome = match slot.app.acquire_lambda(&name).await {
+                    Ok(permit) => slot.app.call_lambda_with(permit, &input, context).await.result.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = outcome {
+                    tracing::warn!(request_id = rid, lambda = name, error = %e, "asynchronous invocation failed");
+                }
+            });
+            Ok(respond(202, "application/json", ""))
+        }
+        "RequestResponse" => {
+            let permit: LambdaPermit =
+                slot.app
+                    .try_acquire_lambda(&lambda.name)
+                    .map_err(|e| match e.category {
+                        Category::Busy => ApiError {
+                            status: 429,
+                            error_type: "TooManyRequestsException",
+                            message: format!("Rate Exceeded. {}", e.message),
+                            reason: Some("ReservedFunctionConcurrentInvocationLimitExceeded"),
+                        },
+                        _ => ApiError::new(
+                            404,
+                            "ResourceNotFoundException",
+                            format!("Function not found: {arn}"),
+                        ),
+                    })?;
+            let context = slot
+                .app
+                .lambda_context(&node.group, &lambda, request_id, client_context);
+            let started = Instant::now();
+            let call = slot.app.call_lambda_with(permit, &payload, context).await;
+            let tail = tail.then(|| tail_log(&call, started, slot.app.memory_limit_mib()));
+            Ok(result_response(call, tail))
+        }
+        other => Err(ApiError::new(
+            400,
+            "InvalidParameterValueException",
+            format!("X-Amz-Invocation-Type is {other}; expected RequestResponse, Event or DryRun"),
+        )),
+    }
+}
+
+/// The function name and qualifier in a name, a full ARN or a partial ARN.
+fn function_name(function: &str) -> (&str, Option<&str>) {
+    let parts: Vec<&str> = function.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "lambda", _, _, "function", name] => (name, None),
+        ["arn", _, "lambda", _, _, "function", name, q] => (name, Some(q)),
+        [_, "function", name] => (name, None),
+        [_, "function", name, q] => (name, Some(q)),
+        [name, q] => (name, Some(q)),
+        _ => (function, None),
+    }
+}
+
+fn client_context(b64: &str) -> Result<String, ApiError> {
+    let bad = |why: String| {
+        ApiError::new(
+            400,
+            "InvalidRequestContentException",
+            format!("X-Amz-Client-Context {why}"),
+        )
+    };
+    let bytes = BASE64
+        .decode(b64.trim())
+        .map_err(|e| bad(format!("is not base64: {e}")))?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| bad(format!("is not base64 of JSON: {e}")))?;
+    Ok(ion_edn::print(&ion_edn::json_to_edn(&json)))
+}
+
+async fn read_payload(body: Incoming, limit: usize) -> Result<String, ApiError> {
+    let bytes = Limited::new(body, limit).collect().await.map_err(|e| {
+        if e.downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
+            ApiError::new(
+                413,
+                "RequestTooLargeException",
+                format!(
+                    "Request must be smaller than {limit} bytes for the InvokeFunction operation"
+                ),
+            )
+        } else {
+            ApiError::new(
+                400,
+                "InvalidRequestContentException",
+                format!("reading the payload failed: {e}"),
+            )
+        }
+    })?;
+    let bytes = bytes.to_bytes();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok("{}".into());
+    }
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+        ApiError::new(
+            400,
+            "InvalidRequestContentException",
+            "Could not parse request body into json: it is not UTF-8",
+        )
+    })?;
+    serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| {
+        ApiError::new(
+            400,
+            "InvalidRequestContentException",
+            format!("Could not parse request body into json: {e}"),
+        )
+    })?;
+    Ok(text)
+}
+
+/// The synchronous invocation's response: the payload, or a function error.
+fn result_response(call: CallResult<Vec<u8>>, tail: Option<String>) -> Response<Body> {
+    let (payload, function_error) = match call.result {
+        Ok(bytes) if bytes.len() <= MAX_PAYLOAD => (bytes, false),
+        Ok(bytes) => (
+            error_payload(
+                "Function.ResponseSizeTooLarge",
+                &format!(
+                    "Response payload size ({} bytes) exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).",
+                    bytes.len()
+                ),
+                &call.request_id,
+                None,
+            ),
+            true,
+        ),
+        Err(e) => {
+            tracing::warn!(request_id = call.request_id, error = %e, "lambda failed");
+            (
+                error_payload(&error_type(&e), &e.message, &call.request_id, Some(&e)),
+                true,
+            )
+        }
+    };
+    let mut builder = Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .header("x-amz-executed-version", "$LATEST");
+    if function_error {
+        builder = builder.header("x-amz-function-error", "Unhandled");
+    }
+    if let Some(tail) = tail {
+        builder = builder.header("x-amz-log-result", BASE64.encode(tail));
+    }
+    builder.body(full(payload)).expect("headers are valid")
+}
+
+fn error_type(e: &IonError) -> String {
+    match e.category {
+        Category::Interrupted => "Sandbox.Timedout".into(),
+        c => format!("cognitect.anomalies/{}", c.name()),
+    }
+}
+
+fn error_payload(
+    error_type: &str,
+    message: &str,
+    request_id: &str,
+    e: Option<&IonError>,
+) -> Vec<u8> {
+    let mut body = serde_json::json!({
+        "errorMessage": message,
+        "errorType": error_type,
+        "stackTrace": [],
+        "requestId": request_id,
+    });
+    if let Some(e) = e {
+        body["anomaly"] = serde_json::Value::String(e.to_edn());
+    }
+    body.to_string().into_bytes()
+}
+
+/// The last 4 KB of the call's log, framed as AWS frames a Lambda's log.
+fn tail_log(call: &CallResult<Vec<u8>>, started: Instant, memory_mib: u32) -> String {
+    let id = &call.request_id;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut log = format!(
+        "START RequestId: {id} Version: $LATEST\n{}",
+        call.log.text()
+    );
+    if !log.ends_with('\n') {
+        log.push('\n');
+    }
+    if let Err(e) = &call.result {
+        log.push_str(&format!("{e}\n"));
+    }
+    log.push_str(&format!(
+        "END RequestId: {id}\nREPORT RequestId: {id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\tMemory Size: {memory_mib} MB\n",
+        ms.ceil() as u64
+    ));
+    let mut start = log.len().saturating_sub(TAIL_BYTES);
+    while !log.is_char_boundary(start) {
+        start += 1;
+    }
+    log[start..].to_owned()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_come_from_names_and_arns() {
+        assert_eq!(function_name("g-echo"), ("g-echo", None));
+        assert_eq!(function_name("g-echo:$LATEST"), ("g-echo", Some("$LATEST")));
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:123456789012:function:g-echo"),
+            ("g-echo", None)
+        );
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:123456789012:function:g-echo:7"),
+            ("g-echo", Some("7"))
+        );
+        assert_eq!(
+            function_name("123456789012:function:g-echo"),
+            ("g-echo", None)
+        );
+        assert_eq!(percent_decode("arn%3Aaws%3Alambda"), "arn:aws:lambda");
+        assert_eq!(percent_decode("100%"), "100%");
+    }
+}

@@ -1,0 +1,166 @@
+//! Serving a node: hyper listeners for HTTP Direct, the AWS Lambda Invoke API and the
+//! admin API, in front of the app currently loaded, which can be swapped while serving
+//! (calls in flight finish on the app they started on).
+//!
+//! Knows HTTP and the wire formats; knows nothing of wasmtime: it calls the runtime's
+//! `LoadedApp` entry points and maps `IonError`s to responses.
+
+mod admin;
+mod body;
+mod http_direct;
+mod lambda_api;
+mod listener;
+
+use crate::runtime::LoadedApp;
+use arc_swap::ArcSwap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use http_direct::Gate;
+
+/// Where a node listens and who may use its admin API.
+#[derive(Debug, Clone, Default)]
+pub struct Listeners {
+    /// HTTP Direct: every request goes to the app's `:http-direct :handler-fn`.
+    pub http_direct: Option<SocketAddr>,
+    /// The AWS Lambda Invoke API.
+    pub lambda_api: Option<SocketAddr>,
+    /// The admin API (needs `admin_token`).
+    pub admin: Option<SocketAddr>,
+    /// The bearer token the admin API requires.
+    pub admin_token: Option<String>,
+}
+
+/// The app a node serves now, with the HTTP Direct gate sized by its config.
+pub struct Slot {
+    /// The loaded app.
+    pub app: LoadedApp,
+    /// Bounds HTTP Direct concurrency and queueing, per `:http-direct`.
+    pub gate: Option<Gate>,
+    /// What is being served: a revision name, or the path of the component.
+    pub revision: String,
+}
+
+impl Slot {
+    /// A slot for `app`.
+    pub fn new(app: LoadedApp, revision: String) -> Slot {
+        let gate = app.config().http_direct.as_ref().map(Gate::new);
+        Slot {
+            app,
+            gate,
+            revision,
+        }
+    }
+}
+
+/// One node: the current app, its compute group, and its background work.
+pub struct Node {
+    slot: ArcSwap<Slot>,
+    /// The compute group: lambdas are `{group}-{name}`.
+    pub group: String,
+    /// Asynchronous (`Event`) invocations still running.
+    pub(crate) background: TaskTracker,
+}
+
+impl Node {
+    /// A node serving `slot` in `group`.
+    pub fn new(slot: Slot, group: String) -> Arc<Node> {
+        Arc::new(Node {
+            slot: ArcSwap::from_pointee(slot),
+            group,
+            background: TaskTracker::new(),
+        })
+    }
+
+    /// The app served now.
+    pub fn current(&self) -> Arc<Slot> {
+        self.slot.load_full()
+    }
+
+    /// Serves `slot` from now on; calls already running finish on the old one.
+    pub fn swap(&self, slot: Slot) {
+        self.slot.store(Arc::new(slot));
+    }
+}
+
+/// The addresses a node actually bound (ports chosen by the OS when 0 was asked for).
+#[derive(Debug, Clone, Default)]
+pub struct Bound {
+    /// HTTP Direct.
+    pub http_direct: Option<SocketAddr>,
+    /// Lambda Invoke API.
+    pub lambda_api: Option<SocketAddr>,
+    /// Admin API.
+    pub admin: Option<SocketAddr>,
+}
+
+impl Bound {
+    /// The addresses as an EDN map, the line `host serve` prints when ready.
+    pub fn to_edn(&self) -> String {
+        let show = |a: Option<SocketAddr>| a.map_or("nil".to_owned(), |a| format!("\"{a}\""));
+        format!(
+            "{{:http-direct {}, :lambda-api {}, :admin {}}}",
+            show(self.http_direct),
+            show(self.lambda_api),
+            show(self.admin)
+        )
+    }
+}
+
+/// Binds every listener asked for, then serves until `shutdown` is cancelled; then stops
+/// accepting, lets requests in flight and background invocations finish, and returns.
+/// `ready` receives the bound addresses once every listener accepts connections.
+pub async fn serve(
+    node: Arc<Node>,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+    ready: impl FnOnce(&Bound),
+) -> anyhow::Result<()> {
+    let mut bound = Bound::default();
+    let mut servers = Vec::new();
+    if let Some(addr) = listeners.http_direct {
+        let l = listener::bind(addr, "HTTP Direct").await?;
+        bound.http_direct = Some(l.local_addr()?);
+        let node = node.clone();
+        servers.push(listener::spawn(
+            l,
+            shutdown.clone(),
+            move |req, peer, local| http_direct::handle(node.clone(), req, peer, local),
+        ));
+    }
+    if let Some(addr) = listeners.lambda_api {
+        let l = listener::bind(addr, "Lambda API").await?;
+        bound.lambda_api = Some(l.local_addr()?);
+        let node = node.clone();
+        servers.push(listener::spawn(
+            l,
+            shutdown.clone(),
+            move |req, _peer, _local| lambda_api::handle(node.clone(), req),
+        ));
+    }
+    if let Some(addr) = listeners.admin {
+        let Some(token) = listeners.admin_token.clone() else {
+            anyhow::bail!(
+                "the admin API needs a bearer token: set ION_ADMIN_TOKEN or pass --admin-token-file"
+            );
+        };
+        let l = listener::bind(addr, "admin API").await?;
+        bound.admin = Some(l.local_addr()?);
+        let node = node.clone();
+        let token = Arc::new(token);
+        servers.push(listener::spawn(
+            l,
+            shutdown.clone(),
+            move |req, _peer, _local| admin::handle(node.clone(), token.clone(), req),
+        ));
+    }
+    ready(&bound);
+    for server in servers {
+        server.await?;
+    }
+    node.background.close();
+    node.background.wait().await;
+    Ok(())
+}
