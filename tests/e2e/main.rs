@@ -2,6 +2,7 @@
 //! this test run, driven through the real `host` binary and through the runtime library.
 
 mod cli;
+mod dev;
 mod env;
 mod http_direct;
 mod lambda_api;

@@ -31,12 +31,21 @@ impl Server {
 
     /// Like `start`, with extra arguments after `host serve`.
     pub fn start_with(app_name: &str, extra: &[&str]) -> Server {
-        let dir = app(app_name);
+        Self::spawn(&["serve", "--no-build"], &app(app_name), extra)
+    }
+
+    /// `host dev` on the app folder `dir`.
+    pub fn dev(dir: &std::path::Path) -> Server {
+        Self::spawn(&["dev"], dir, &[])
+    }
+
+    fn spawn(command: &[&str], dir: &std::path::Path, extra: &[&str]) -> Server {
         let log =
             std::env::temp_dir().join(format!("ion-serve-{}-{}.log", std::process::id(), uuid()));
         let mut cmd = host();
-        cmd.args(["serve", "--no-build", "--app"])
-            .arg(&dir)
+        cmd.args(command)
+            .arg("--app")
+            .arg(dir)
             .args([
                 "--http",
                 "127.0.0.1:0",

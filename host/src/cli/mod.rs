@@ -3,6 +3,7 @@
 //! Subcommands are thin: each calls the library and prints what it returns.
 
 mod app;
+mod dev;
 mod invoke;
 mod serve;
 
@@ -38,6 +39,11 @@ enum Command {
     /// Prints the bound addresses as an EDN map on stdout when ready; stops accepting and
     /// finishes calls in flight on SIGTERM or SIGINT.
     Serve(serve::ServeArgs),
+    /// Serve an app folder like `serve`, rebuilding and swapping it in when its files change.
+    ///
+    /// Calls in flight finish on the previous build; a change that fails to build or load
+    /// is logged and the previous build keeps serving.
+    Dev(serve::ServeArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -54,6 +60,7 @@ pub fn main() -> ExitCode {
         },
         Command::Invoke(args) => invoke::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Dev(args) => dev::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

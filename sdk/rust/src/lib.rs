@@ -34,7 +34,7 @@ pub use env::{get_app_info, get_env, get_params};
 pub use error::{Category, Error};
 pub use ion_sdk_macros::{app, init, lambda, query_fn, tx_fn, web, xform};
 pub use lambda::Context;
-pub use web::{Request, Response};
+pub use web::{Request, Response, ionize};
 
 /// EDN values and the reader and printer the host uses too.
 pub mod edn {

@@ -144,6 +144,45 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Runs web handler `handler` as a lambda behind an API Gateway proxy, as Datomic's
+/// `datomic.ion.lambda.api-gateway/ionize`: `event` is the API Gateway event (REST API
+/// payload 1.0 or HTTP API payload 2.0); the answer is the proxy response JSON. The
+/// request carries the raw event in `api_gateway_json` and its EDN in `api_gateway_data`.
+///
+/// ```ignore
+/// #[ion::lambda]
+/// pub fn items_by_type_ionize(input: &str, _ctx: &Context) -> Result<String, Error> {
+///     ion::ionize(items_by_type, input)
+/// }
+/// ```
+pub fn ionize(
+    handler: impl FnOnce(&Request) -> Result<Response, crate::Error>,
+    event: &str,
+) -> Result<String, crate::Error> {
+    let g = ion_apigw::parse_event(event).map_err(|e| crate::Error::incorrect(e.to_string()))?;
+    let request = Request {
+        request_method: g.method,
+        uri: g.path,
+        query_string: g.query_string,
+        headers: g.headers,
+        body: g.body,
+        protocol: g.protocol,
+        remote_addr: g.remote_addr,
+        scheme: g.scheme,
+        server_name: g.server_name,
+        server_port: g.server_port,
+        api_gateway_data: ion_edn::read(&g.data).ok(),
+        api_gateway_json: Some(g.json),
+    };
+    let response = handler(&request)?;
+    let response = ion_apigw::GatewayResponse {
+        status: response.status,
+        headers: response.headers,
+        body: response.body,
+    };
+    Ok(ion_apigw::response_json(g.version, &response))
+}
+
 /// An HTTP response (the reference's web ion output map).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {

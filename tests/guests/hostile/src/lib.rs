@@ -108,6 +108,12 @@ mod hostile {
     }
 
 
+    /// The web ion behind API Gateway, ionized inside the guest.
+    #[ion::lambda]
+    pub fn ionized(input: &str, _ctx: &Context) -> Result<String, Error> {
+        ion::ionize(web, input)
+    }
+
     /// Routes: `/echo` answers the request map, `/bytes` all 256 byte values, `/cookies`
     /// two set-cookie headers, `/sleep?ms=N` waits, `/fail` a conflict, `/panic` panics,
     /// `/status?code=N` an empty response with that status.
