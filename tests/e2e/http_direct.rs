@@ -230,3 +230,19 @@ fn the_admin_listener_refuses_to_start_without_a_token() {
         "{err}"
     );
 }
+
+#[test]
+fn a_plain_wasi_http_component_serves_unchanged() {
+    let s = Server::start_with("tests/guests/wasi-http", &[]);
+    let body: Vec<u8> = vec![7u8; 200_000];
+    let mut r = agent()
+        .put(format!("{}/a/b?c=1", s.http))
+        .header("x-test", "yes")
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.body_mut().read_to_string().unwrap(),
+        "PUT /a/b?c=1 body=200000 x-test=yes"
+    );
+}

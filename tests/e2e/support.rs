@@ -6,7 +6,11 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// The apps the tests use, built once.
-pub const APPS: [&str; 2] = ["examples/starter", "tests/guests/hostile"];
+pub const APPS: [&str; 3] = [
+    "examples/starter",
+    "tests/guests/hostile",
+    "tests/guests/wasi-http",
+];
 
 /// The repository root.
 pub fn repo() -> PathBuf {

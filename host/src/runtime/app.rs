@@ -6,6 +6,7 @@ use super::bindings::{describe, lambda, lifecycle, query_fn, tx_fn, types::FnKin
 use super::call::from_guest;
 use super::engine::Runtime;
 use super::state::IonState;
+use super::wasi_http::WASI_HTTP_HANDLER;
 use crate::anomaly::IonError;
 use crate::config::{AppInfo, ConcurrencyLimit, EnvironmentMap, FnName, Integration, IonConfig};
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, InstancePre};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// How long a web ion, query fn or xform may run: these have no `:timeout-secs` of their own.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -107,6 +109,8 @@ pub struct LoadedApp {
     fns: Vec<ExportedFn>,
     sdk: String,
     pub(crate) lambda_slots: HashMap<String, LambdaSlots>,
+    /// True for a plain wasi:http/proxy component (no `describe`).
+    pub(crate) proxy: bool,
 }
 
 impl LoadedApp {
@@ -128,9 +132,13 @@ impl LoadedApp {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Imports(format!("{e:#}")))?;
-        let describe = describe::GuestIndices::new(&pre).map_err(|_| {
-            LoadError::Describe("the component does not export ion:host/describe@0.1.0; build it with an Ion SDK or export that interface".into())
-        })?;
+        let describe = describe::GuestIndices::new(&pre).ok();
+        let proxy = describe.is_none() && ProxyPre::new(pre.clone()).is_ok();
+        if describe.is_none() && !proxy {
+            return Err(LoadError::Describe(
+                "the component exports neither ion:host/describe@0.1.0 (build it with an Ion SDK) nor wasi:http/incoming-handler".into(),
+            ));
+        }
         let lifecycle = lifecycle::GuestIndices::new(&pre).ok();
         let exports = Exports {
             lambda: lambda::GuestIndices::new(&pre).ok(),
@@ -165,8 +173,35 @@ impl LoadedApp {
             fns: Vec::new(),
             sdk: String::new(),
             lambda_slots,
+            proxy,
         };
-        // Describe, then init, each in an instance of its own: nothing carries over.
+        match describe {
+            Some(describe) => app.describe_and_init(describe, lifecycle).await?,
+            None => {
+                app.sdk = "wasi:http/proxy".into();
+                app.fns = vec![ExportedFn {
+                    name: WASI_HTTP_HANDLER.into(),
+                    kind: FnKind::Web,
+                    doc: Some("a plain wasi:http/proxy component".into()),
+                }];
+            }
+        }
+        let problems = app.mismatches();
+        if problems.is_empty() {
+            Ok(app)
+        } else {
+            Err(LoadError::Mismatch(problems))
+        }
+    }
+
+    /// Asks the component what it exports, then runs its `init`, each in an instance of
+    /// its own: nothing carries over.
+    async fn describe_and_init(
+        &mut self,
+        describe: describe::GuestIndices,
+        lifecycle: Option<lifecycle::GuestIndices>,
+    ) -> Result<(), LoadError> {
+        let app = self;
         let (mut live, instance) = app
             .instantiate("load", "describe", DEFAULT_CALL_TIMEOUT)
             .await
@@ -203,12 +238,7 @@ impl LoadedApp {
                 Err(e) => return Err(LoadError::Init(live.error(e))),
             }
         }
-        let problems = app.mismatches();
-        if problems.is_empty() {
-            Ok(app)
-        } else {
-            Err(LoadError::Mismatch(problems))
-        }
+        Ok(())
     }
 
     /// Every way `ion-config.edn` asks for something the component does not export.
@@ -246,11 +276,13 @@ impl LoadedApp {
             }
         }
         if let Some(h) = &self.config.http_direct {
+            let exported = self.exports.web.is_some()
+                || (self.proxy && h.handler_fn.as_str() == WASI_HTTP_HANDLER);
             need(
                 ":http-direct :handler-fn".into(),
                 &h.handler_fn,
                 &[FnKind::Web],
-                self.exports.web.is_some(),
+                exported,
             );
         }
         for name in &self.config.allow {

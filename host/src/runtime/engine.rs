@@ -42,6 +42,8 @@ impl Runtime {
             Engine::new(&engine_config(&settings)).context("creating the wasmtime engine")?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).context("linking WASI")?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .context("linking wasi:http")?;
         IonApp::add_to_linker::<IonState, HasSelf<IonState>>(&mut linker, |s| s)
             .context("linking ion:host")?;
         let ticker_stop = Arc::new(AtomicBool::new(false));

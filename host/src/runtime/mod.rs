@@ -15,6 +15,7 @@ mod host_cast;
 mod host_db;
 mod host_env;
 mod state;
+mod wasi_http;
 
 pub use app::{AppContext, DEFAULT_CALL_TIMEOUT, ExportedFn, LoadError, LoadedApp, kind_name};
 pub use bindings::lambda::Context as LambdaContext;
@@ -24,3 +25,4 @@ pub use call::CallLog;
 pub use engine::Runtime;
 pub use entry::{CallResult, LambdaPermit};
 pub use host_db::{ConnectionHandle, DatabaseHandle};
+pub use wasi_http::WASI_HTTP_HANDLER;

@@ -3,14 +3,20 @@
 
 use super::app::AppContext;
 use super::call::CallLog;
+use std::future::Future;
 use std::sync::Arc;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{
+    Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
+};
 
 /// Everything an instance's host functions may touch.
 pub struct IonState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    http_hooks: DenyOutgoing,
     pub(crate) table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) app: Arc<AppContext>,
@@ -41,6 +47,8 @@ impl IonState {
             .build();
         IonState {
             wasi,
+            http: WasiHttpCtx::new(),
+            http_hooks: DenyOutgoing,
             table: ResourceTable::new(),
             limiter: MemoryLimiter {
                 limit: memory_limit,
@@ -49,6 +57,44 @@ impl IonState {
             app,
             call,
         }
+    }
+}
+
+impl WasiHttpView for IonState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.http_hooks,
+            table: &mut self.table,
+            ctx: &mut self.http,
+        }
+    }
+}
+
+/// The future a `send_request` hook answers with.
+type SendFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    hyper::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                ),
+                HttpError,
+            >,
+        > + Send,
+>;
+
+/// Ions get no network: a wasi:http component's outgoing requests are denied.
+pub struct DenyOutgoing;
+
+impl WasiHttpHooks for DenyOutgoing {
+    fn send_request(
+        &mut self,
+        request: hyper::Request<WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> SendFuture {
+        tracing::warn!(uri = %request.uri(), "an ion's outgoing HTTP request was denied: ions have no network");
+        Box::new(async { Err(HttpError::HttpRequestDenied) })
     }
 }
 

@@ -2,20 +2,20 @@
 
 use crate::anomaly::IonError;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
 use hyper::Response;
 
 /// The error type of response bodies.
 pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Every response body the node sends.
-pub type Body = BoxBody<Bytes, BodyError>;
+pub type Body = UnsyncBoxBody<Bytes, BodyError>;
 
 /// A body of `bytes`.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
         .map_err(|never| match never {})
-        .boxed()
+        .boxed_unsync()
 }
 
 /// A response with `status`, `content-type` and `body`.

@@ -4,7 +4,7 @@
 //! `:pending-ops-exceeded-code` with `:pending-ops-exceeded-message` at once.
 
 use super::Node;
-use super::body::{Body, anomaly, full, respond};
+use super::body::{Body, BodyError, anomaly, full, respond};
 use crate::anomaly::{Category, IonError};
 use crate::config::HttpDirectConfig;
 use crate::runtime::{WebRequest, WebResponse};
@@ -95,6 +95,17 @@ pub async fn handle(
             &request_id,
         );
     };
+    if slot.app.is_wasi_http() {
+        return match slot.app.handle_wasi_http(req, &request_id).await {
+            Ok(response) => {
+                response.map(|b| b.map_err(|e| Box::new(e) as BodyError).boxed_unsync())
+            }
+            Err(e) => {
+                tracing::warn!(request_id, error = %e, "wasi:http handler failed");
+                anomaly(&e, &request_id)
+            }
+        };
+    }
     let request = match web_request(req, peer, local).await {
         Ok(r) => r,
         Err(e) => return anomaly(&e, &request_id),
