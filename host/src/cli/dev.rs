@@ -4,8 +4,8 @@
 //! local loop that replaces the reference's REPL workflow.
 
 use super::Failure;
-use super::app::{AppArgs, load, tokio_runtime};
-use super::serve::{ServeArgs, run_node};
+use super::app::{AppArgs, load};
+use super::serve::{ServeArgs, run_node, start};
 use crate::runtime::Runtime;
 use crate::serve::{Node, Slot};
 use notify_debouncer_mini::notify::RecursiveMode;
@@ -18,21 +18,18 @@ use std::time::Duration;
 const SETTLE: Duration = Duration::from_millis(300);
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
-    let prepared = args.app.prepare()?;
-    let listeners = args.listen.listeners(
-        prepared.config.http_direct.is_some(),
-        !prepared.config.lambdas.is_empty(),
-    )?;
-    let group = prepared.group.clone();
-    tokio_runtime()?.block_on(async {
-        let rt = Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;
-        let app = load(&rt, prepared, true).await?;
-        let node = Node::new(Slot::new(app, "dev-1".into()), group);
-        let watch = watch(args.app.clone(), rt, node.clone())?;
-        let served = run_node(node, listeners).await;
-        drop(watch);
-        served
-    })
+    let app = args.app.clone();
+    start(
+        &args,
+        true,
+        |_| "dev-1".into(),
+        async move |node, listeners, runtime| {
+            let watch = watch(app, runtime, node.clone())?;
+            let served = run_node(node, listeners).await;
+            drop(watch);
+            served
+        },
+    )
 }
 
 /// Watches the app folder (not its `target/` or hidden folders) and rebuilds on change.

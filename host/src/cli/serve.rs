@@ -9,6 +9,7 @@ use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// Default HTTP Direct address when no listener is named.
@@ -96,18 +97,36 @@ impl ListenArgs {
 }
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
+    let revision = |prepared: &super::app::Prepared| prepared.component.display().to_string();
+    start(&args, false, revision, |node, listeners, _runtime| {
+        run_node(node, listeners)
+    })
+}
+
+/// Prepares the app and the listeners, then, inside a tokio runtime, loads the app into a
+/// node (its first revision named by `revision`) and runs `serve` with it.
+pub(crate) fn start<F, Fut>(
+    args: &ServeArgs,
+    dev_mode: bool,
+    revision: impl FnOnce(&super::app::Prepared) -> String,
+    serve: F,
+) -> Result<(), Failure>
+where
+    F: FnOnce(Arc<Node>, Listeners, Runtime) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
+{
     let prepared = args.app.prepare()?;
     let listeners = args.listen.listeners(
         prepared.config.http_direct.is_some(),
         !prepared.config.lambdas.is_empty(),
     )?;
     let group = prepared.group.clone();
-    let revision = prepared.component.display().to_string();
+    let revision = revision(&prepared);
     tokio_runtime()?.block_on(async {
         let rt = Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;
-        let app = load(&rt, prepared, false).await?;
+        let app = load(&rt, prepared, dev_mode).await?;
         let node = Node::new(Slot::new(app, revision), group);
-        run_node(node, listeners).await
+        serve(node, listeners, rt).await
     })
 }
 
