@@ -8,5 +8,6 @@ pub mod anomaly;
 pub mod build;
 pub mod cli;
 pub mod config;
+pub mod params;
 pub mod runtime;
 pub mod serve;

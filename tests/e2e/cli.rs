@@ -179,7 +179,10 @@ fn help_lists_only_working_subcommands() {
         .take_while(|l| !l.trim().is_empty())
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(commands, ["build", "invoke", "serve", "dev", "help"]);
+    assert_eq!(
+        commands,
+        ["build", "invoke", "serve", "dev", "params", "help"]
+    );
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {

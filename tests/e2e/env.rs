@@ -14,11 +14,11 @@ fn env_of(args: &[&str], vars: &[(&str, &str)]) -> String {
 fn without_variables_env_is_empty_and_app_info_has_name_and_group() {
     assert_eq!(
         env_of(&[], &[]),
-        r#"[{} {:app-name "hostile", :deployment-group "hostile"}]"#
+        r#"[{} {:app-name "hostile", :deployment-group "hostile", :params-prefix "datomic-shared"}]"#
     );
     assert_eq!(
         env_of(&["--group", "g1"], &[]),
-        r#"[{} {:app-name "hostile", :deployment-group "g1"}]"#
+        r#"[{} {:app-name "hostile", :deployment-group "g1", :params-prefix "datomic-shared"}]"#
     );
 }
 
@@ -41,12 +41,12 @@ fn app_info_variables_are_merged_over_what_the_host_knows() {
     );
     assert_eq!(
         got,
-        r#"[{} {:app-name "stand-in", :deployment-group "hostile", :extra 1}]"#
+        r#"[{} {:app-name "stand-in", :deployment-group "hostile", :extra 1, :params-prefix "datomic-shared"}]"#
     );
     let got = env_of(&[], &[("DATOMIC_APP_INFO_MAP", "{:extra 2}")]);
     assert_eq!(
         got,
-        r#"[{} {:app-name "hostile", :deployment-group "hostile", :extra 2}]"#
+        r#"[{} {:app-name "hostile", :deployment-group "hostile", :extra 2, :params-prefix "datomic-shared"}]"#
     );
 }
 

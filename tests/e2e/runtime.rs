@@ -4,7 +4,7 @@
 use crate::support::*;
 use ion_host::anomaly::Category;
 use ion_host::config::{EnvironmentMap, FnName, IonConfig};
-use ion_host::runtime::{AppContext, LambdaContext, LoadError, LoadedApp, Runtime};
+use ion_host::runtime::{AppContext, LambdaContext, LoadError, LoadedApp, Placement, Runtime};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -25,7 +25,7 @@ async fn load_with(
     };
     let bytes = std::fs::read(dir.join("target/ion/app.wasm")).unwrap();
     let env = EnvironmentMap::parse(env_map, "test").unwrap();
-    let context = AppContext::new(&config, Some("g1"), env, false).unwrap();
+    let context = AppContext::new(&config, Placement::new(Some("g1"), env)).unwrap();
     LoadedApp::load(runtime(), bytes, config, context).await
 }
 

@@ -43,6 +43,11 @@ pub fn host() -> Command {
         cmd.env_remove(var);
     }
     cmd.env("CARGO_TARGET_DIR", guest_target_dir());
+    // The default parameter store lives under ION_HOME: keep tests out of ~/.ion.
+    cmd.env(
+        "ION_HOME",
+        std::env::temp_dir().join(format!("ion-home-{}", std::process::id())),
+    );
     cmd
 }
 

@@ -3,9 +3,12 @@
 
 use super::Failure;
 use crate::config::{EnvironmentMap, IonConfig};
-use crate::runtime::{AppContext, LoadedApp, Runtime};
+use crate::params::{CachedParams, DEFAULT_TTL, LocalStore};
+use crate::runtime::{AppContext, DEFAULT_PARAMS_PREFIX, LoadedApp, Placement, Runtime};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Which app, and as which compute group.
 #[derive(Args, Debug, Clone)]
@@ -19,6 +22,26 @@ pub struct AppArgs {
     /// The compute group to act as (lambdas are `{group}-{name}`); default: the app's name.
     #[arg(long)]
     pub group: Option<String>,
+    /// Where get-params reads: `local` (the local store, $ION_HOME/params.edn) or `local:FILE`.
+    #[arg(long, default_value = "local", value_name = "SPEC")]
+    pub params: String,
+    /// The first segment of the app's parameter paths, /PREFIX/ENV/APP-NAME/KEY.
+    #[arg(long, default_value = DEFAULT_PARAMS_PREFIX, value_name = "PREFIX")]
+    pub params_prefix: String,
+    /// How long the node serves fetched parameters from its cache before refreshing.
+    #[arg(long, default_value_t = DEFAULT_TTL.as_secs(), value_name = "SECONDS")]
+    pub params_ttl_secs: u64,
+}
+
+/// The parameter provider a spec names.
+pub fn params_provider(spec: &str) -> Result<LocalStore, Failure> {
+    match spec.split_once(':') {
+        None if spec == "local" => Ok(LocalStore::new(LocalStore::default_file())),
+        Some(("local", file)) if !file.is_empty() => Ok(LocalStore::new(file)),
+        _ => Err(Failure::Setup(format!(
+            "--params {spec}: expected `local` or `local:FILE`"
+        ))),
+    }
 }
 
 /// An app read and checked, not yet loaded.
@@ -29,6 +52,10 @@ pub struct Prepared {
     pub group: String,
     /// The component file.
     pub component: PathBuf,
+    /// Where get-params reads, cached.
+    pub params: Arc<CachedParams>,
+    /// The first segment of parameter paths.
+    pub params_prefix: String,
 }
 
 impl AppArgs {
@@ -53,10 +80,28 @@ impl AppArgs {
         } else {
             crate::build::build_app(&self.app).map_err(|e| Failure::Setup(format!("{e:#}")))?
         };
+        let provider = params_provider(&self.params)?;
+        let prefix_ok = !self.params_prefix.is_empty()
+            && self
+                .params_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !prefix_ok {
+            return Err(Failure::Setup(format!(
+                "--params-prefix {:?}: expected letters, digits, '-', '_' or '.'",
+                self.params_prefix
+            )));
+        }
+        let params = CachedParams::new(
+            Arc::new(provider),
+            Duration::from_secs(self.params_ttl_secs),
+        );
         Ok(Prepared {
             config,
             group,
             component,
+            params,
+            params_prefix: self.params_prefix.clone(),
         })
     }
 }
@@ -70,8 +115,14 @@ pub async fn load(
     let setup = |e: String| Failure::Setup(e);
     let bytes = read_component(&prepared.component)?;
     let env_map = EnvironmentMap::from_process_env().map_err(|e| setup(e.to_string()))?;
-    let context = AppContext::new(&prepared.config, Some(&prepared.group), env_map, dev_mode)
-        .map_err(|e| setup(e.to_string()))?;
+    let placement = Placement {
+        group: Some(prepared.group.clone()),
+        env_map,
+        dev_mode,
+        params: Some(prepared.params.clone()),
+        params_prefix: prepared.params_prefix.clone(),
+    };
+    let context = AppContext::new(&prepared.config, placement).map_err(|e| setup(e.to_string()))?;
     LoadedApp::load(runtime, bytes, prepared.config, context)
         .await
         .map_err(|e| setup(format!("{}: {e}", prepared.component.display())))

@@ -5,6 +5,7 @@
 mod app;
 mod dev;
 mod invoke;
+mod params;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,8 @@ enum Command {
     /// Calls in flight finish on the previous build; a change that fails to build or load
     /// is logged and the previous build keeps serving.
     Dev(serve::ServeArgs),
+    /// Fill and read the local parameter store that get-params reads by default.
+    Params(params::ParamsArgs),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Invoke(args) => invoke::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Dev(args) => dev::run(args),
+        Command::Params(args) => params::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

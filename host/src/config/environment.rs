@@ -56,14 +56,26 @@ pub struct AppInfo(Edn<'static>);
 
 impl AppInfo {
     /// App info for `app_name`, in `group` when known, with the process variables applied.
-    pub fn new(app_name: &str, group: Option<&str>) -> Result<AppInfo, ConfigError> {
+    /// `params_prefix` is the first segment of the app's parameter paths, reported as
+    /// `:params-prefix` for the SDKs' `get-app-params`.
+    pub fn new(
+        app_name: &str,
+        group: Option<&str>,
+        params_prefix: &str,
+    ) -> Result<AppInfo, ConfigError> {
         let overrides = from_vars(&APP_INFO_VARS)?;
-        Ok(Self::with_overrides(app_name, group, overrides))
+        Ok(Self::with_overrides(
+            app_name,
+            group,
+            params_prefix,
+            overrides,
+        ))
     }
 
     fn with_overrides(
         app_name: &str,
         group: Option<&str>,
+        params_prefix: &str,
         overrides: Option<Edn<'static>>,
     ) -> AppInfo {
         let mut map = BTreeMap::new();
@@ -71,6 +83,10 @@ impl AppInfo {
         if let Some(g) = group {
             map.insert(ion_edn::keyword("deployment-group"), ion_edn::string(g));
         }
+        map.insert(
+            ion_edn::keyword("params-prefix"),
+            ion_edn::string(params_prefix),
+        );
         if let Some(Edn::Map(extra)) = &overrides {
             map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
@@ -141,14 +157,17 @@ mod tests {
 
     #[test]
     fn app_info_keeps_known_keys_and_lets_overrides_win() {
-        let info = AppInfo::with_overrides("starter", Some("g1"), None);
+        let info = AppInfo::with_overrides("starter", Some("g1"), "datomic-shared", None);
         assert_eq!(
             info.to_edn(),
-            r#"{:app-name "starter", :deployment-group "g1"}"#
+            r#"{:app-name "starter", :deployment-group "g1", :params-prefix "datomic-shared"}"#
         );
         let over = ion_edn::read(r#"{:app-name "other" :extra 1}"#).unwrap();
-        let info = AppInfo::with_overrides("starter", None, Some(over));
-        assert_eq!(info.to_edn(), r#"{:app-name "other", :extra 1}"#);
+        let info = AppInfo::with_overrides("starter", None, "p", Some(over));
+        assert_eq!(
+            info.to_edn(),
+            r#"{:app-name "other", :extra 1, :params-prefix "p"}"#
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::state::IonState;
 use super::wasi_http::WASI_HTTP_HANDLER;
 use crate::anomaly::IonError;
 use crate::config::{AppInfo, ConcurrencyLimit, EnvironmentMap, FnName, Integration, IonConfig};
+use crate::params::CachedParams;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -16,6 +17,9 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, InstancePre};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+/// The Parameter Store prefix Datomic nodes read, so existing parameter trees work as they are.
+pub const DEFAULT_PARAMS_PREFIX: &str = "datomic-shared";
 
 /// How long a web ion, query fn or xform may run: these have no `:timeout-secs` of their own.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,25 +34,57 @@ pub struct AppContext {
     pub app_info: AppInfo,
     /// True under `host dev`: `cast/dev` records are kept.
     pub dev_mode: bool,
+    /// Where `get-params` reads.
+    pub params: Option<Arc<CachedParams>>,
     /// Alerts cast so far.
     pub alerts: AtomicU64,
 }
 
 impl AppContext {
-    /// Context for `config`'s app, in compute group `group`.
+    /// Context for `config`'s app, placed as `placement` says.
     pub fn new(
         config: &IonConfig,
-        group: Option<&str>,
-        env_map: EnvironmentMap,
-        dev_mode: bool,
+        placement: Placement,
     ) -> Result<AppContext, crate::config::ConfigError> {
         Ok(AppContext {
             app_name: config.app_name.clone(),
-            env_map,
-            app_info: AppInfo::new(&config.app_name, group)?,
-            dev_mode,
+            app_info: AppInfo::new(
+                &config.app_name,
+                placement.group.as_deref(),
+                &placement.params_prefix,
+            )?,
+            env_map: placement.env_map,
+            dev_mode: placement.dev_mode,
+            params: placement.params,
             alerts: AtomicU64::new(0),
         })
+    }
+}
+
+/// Where an app runs: its compute group, environment map, parameters and mode.
+pub struct Placement {
+    /// The compute group, when known.
+    pub group: Option<String>,
+    /// What `get-env` returns.
+    pub env_map: EnvironmentMap,
+    /// True under `host dev` and `host invoke`: `cast/dev` records are kept.
+    pub dev_mode: bool,
+    /// Where `get-params` reads; `None` answers `unavailable`.
+    pub params: Option<Arc<CachedParams>>,
+    /// The first segment of the app's parameter paths (default `datomic-shared`).
+    pub params_prefix: String,
+}
+
+impl Placement {
+    /// A placement in `group` with `env_map` and no parameters, not in dev mode.
+    pub fn new(group: Option<&str>, env_map: EnvironmentMap) -> Placement {
+        Placement {
+            group: group.map(str::to_owned),
+            env_map,
+            dev_mode: false,
+            params: None,
+            params_prefix: DEFAULT_PARAMS_PREFIX.to_owned(),
+        }
     }
 }
 

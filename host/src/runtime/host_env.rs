@@ -3,6 +3,7 @@
 use super::bindings::env::{Host, Param};
 use super::bindings::types::{Category, IonError};
 use super::state::IonState;
+use crate::params::relative_names;
 
 impl Host for IonState {
     async fn get_env(&mut self) -> wasmtime::Result<String> {
@@ -14,14 +15,32 @@ impl Host for IonState {
     }
 
     async fn get_params(&mut self, path: String) -> wasmtime::Result<Result<Vec<Param>, IonError>> {
-        // Parameter providers (local store, AWS SSM) are configured per node; until one is,
-        // the ion learns that clearly instead of seeing an empty map.
-        Ok(Err(IonError {
-            category: Category::Unavailable,
-            message: format!("get-params {path:?}: this node has no parameter provider configured"),
-            data: None,
-        }))
+        let Some(cache) = self.app.params.clone() else {
+            return Ok(Err(unavailable(format!(
+                "get-params {path:?}: this node has no parameter provider configured"
+            ))));
+        };
+        Ok(match cache.get(&path).await {
+            Ok(params) => Ok(relative_names(&path, params.as_ref().clone())
+                .into_iter()
+                .map(|(name, value)| Param { name, value })
+                .collect()),
+            Err(e) if crate::params::check_path(&path).is_err() => Err(IonError {
+                category: Category::Incorrect,
+                message: e.to_string(),
+                data: None,
+            }),
+            Err(e) => Err(unavailable(e.to_string())),
+        })
     }
 }
 
 impl super::bindings::types::Host for IonState {}
+
+fn unavailable(message: String) -> IonError {
+    IonError {
+        category: Category::Unavailable,
+        message,
+        data: None,
+    }
+}

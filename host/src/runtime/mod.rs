@@ -18,6 +18,7 @@ mod state;
 mod wasi_http;
 
 pub use app::{AppContext, DEFAULT_CALL_TIMEOUT, ExportedFn, LoadError, LoadedApp, kind_name};
+pub use app::{DEFAULT_PARAMS_PREFIX, Placement};
 pub use bindings::lambda::Context as LambdaContext;
 pub use bindings::types::FnKind;
 pub use bindings::web::{Request as WebRequest, Response as WebResponse};

@@ -30,7 +30,7 @@ mod web;
 pub mod __private;
 
 pub use db::{Arg, Connection, Db, TxReport};
-pub use env::{get_app_info, get_env, get_params};
+pub use env::{get_app_info, get_app_params, get_env, get_params};
 pub use error::{Category, Error};
 pub use ion_sdk_macros::{app, init, lambda, query_fn, tx_fn, web, xform};
 pub use lambda::Context;

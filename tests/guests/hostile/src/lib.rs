@@ -92,10 +92,22 @@ mod hostile {
         Err(Error::conflict("the order changed under you").with("hostile/order-id", Edn::Int(42)))
     }
 
+    /// Answers the parameters under the path in its input (a JSON string) as an EDN map.
     #[ion::lambda]
-    pub fn params(_input: &str, _ctx: &Context) -> Result<String, Error> {
-        let params = ion::get_params("/datomic-shared/test/hostile/")?;
-        Ok(format!("{params:?}"))
+    pub fn params(input: &str, _ctx: &Context) -> Result<String, Error> {
+        let path = input.trim().trim_matches('"');
+        Ok(params_edn(ion::get_params(path)?))
+    }
+
+    /// Answers the app's own parameters (get-app-params) as an EDN map.
+    #[ion::lambda]
+    pub fn app_params(_input: &str, _ctx: &Context) -> Result<String, Error> {
+        Ok(params_edn(ion::get_app_params()?))
+    }
+
+    fn params_edn(params: std::collections::BTreeMap<String, String>) -> String {
+        let map = params.into_iter().map(|(k, v)| (ion::edn::string(k), ion::edn::string(v))).collect();
+        ion::edn::print(&Edn::Map(map))
     }
 
     #[ion::query_fn(name = "truthy?")]
