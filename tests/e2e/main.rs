@@ -6,6 +6,7 @@ mod dev;
 mod env;
 mod http_direct;
 mod lambda_api;
+mod moto;
 mod params;
 mod runtime;
 mod server;

@@ -224,3 +224,107 @@ fn no_secure_value_reaches_the_nodes_logs() {
         }
     }
 }
+
+mod ssm {
+    //! The same reads through AWS SSM's API, against moto.
+    use super::*;
+    use crate::moto::{AWS_ENV, Moto};
+
+    fn invoke_ssm(
+        moto_url: &str,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> std::process::Output {
+        let spec = format!("ssm:{moto_url}");
+        let mut all = vec!["--params", &spec];
+        all.extend_from_slice(args);
+        let mut env: Vec<(&str, &str)> = AWS_ENV.to_vec();
+        env.extend_from_slice(extra_env);
+        invoke_with("tests/guests/hostile", &all, &env)
+    }
+
+    #[test]
+    fn the_reference_put_parameter_commands_are_read_back_decrypted() {
+        let moto = Moto::start();
+        // aws ssm put-parameter --name /datomic-shared/prod/deploy-monitor/… --type String|SecureString
+        let params: Vec<(String, &str, &str)> = DEPLOY_MONITOR
+            .iter()
+            .map(|(k, v, secure)| {
+                (
+                    format!("/datomic-shared/prod/deploy-monitor/{k}"),
+                    *v,
+                    if *secure { "SecureString" } else { "String" },
+                )
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str, &str)> = params
+            .iter()
+            .map(|(n, v, t)| (n.as_str(), *v, *t))
+            .collect();
+        moto.put(&borrowed);
+        let out = invoke_ssm(&moto.url, &["app-params"], &AS_DEPLOY_MONITOR);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            r##"{"bot-token" "xoxb-secret-bot-token-7731", "channel" "#deploys", "db-name" "deploy-monitor-db", "verification-token" "verif-secret-9f2c"}"##
+        );
+        for (_, value, secure) in DEPLOY_MONITOR {
+            assert!(
+                !secure || !stderr(&out).contains(value),
+                "a secure value reached stderr: {}",
+                stderr(&out)
+            );
+        }
+    }
+
+    #[test]
+    fn pages_nested_paths_and_missing_paths() {
+        let moto = Moto::start();
+        let mut params: Vec<(String, String)> = (0..25)
+            .map(|i| (format!("/app/many/p{i:02}"), i.to_string()))
+            .collect();
+        params.push(("/app/a/k".into(), "1".into()));
+        params.push(("/app/a/deeper/k".into(), "2".into()));
+        let borrowed: Vec<(&str, &str, &str)> = params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str(), "String"))
+            .collect();
+        moto.put(&borrowed);
+        let read = |path: &str| {
+            let out = invoke_ssm(&moto.url, &["params", &format!("\"{path}\"")], &[]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            ion_edn::read(&stdout(&out)).unwrap()
+        };
+        let many = read("/app/many");
+        let ion_edn::Edn::Map(entries) = &many else {
+            panic!("not a map")
+        };
+        assert_eq!(entries.len(), 25, "more than one page of 10");
+        assert_eq!(
+            ion_edn::print(&read("/app/a/")),
+            r#"{"deeper/k" "2", "k" "1"}"#
+        );
+        assert_eq!(ion_edn::print(&read("/app/nothing/")), "{}");
+    }
+
+    #[test]
+    fn an_unreachable_provider_is_unavailable() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = invoke_ssm(
+            &format!("http://127.0.0.1:{port}"),
+            &["params", "\"/app\""],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let line = error_line(&out);
+        assert!(line.contains(":cognitect.anomalies/unavailable"), "{line}");
+        assert!(
+            line.contains(&format!("from the AWS SSM at http://127.0.0.1:{port}")),
+            "{line}"
+        );
+    }
+}

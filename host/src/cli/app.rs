@@ -3,7 +3,7 @@
 
 use super::Failure;
 use crate::config::{EnvironmentMap, IonConfig};
-use crate::params::{CachedParams, DEFAULT_TTL, LocalStore};
+use crate::params::{CachedParams, DEFAULT_TTL, LocalStore, ParamsProvider, SsmStore};
 use crate::runtime::{AppContext, DEFAULT_PARAMS_PREFIX, LoadedApp, Placement, Runtime};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -22,9 +22,13 @@ pub struct AppArgs {
     /// The compute group to act as (lambdas are `{group}-{name}`); default: the app's name.
     #[arg(long)]
     pub group: Option<String>,
-    /// Where get-params reads: `local` (the local store, $ION_HOME/params.edn) or `local:FILE`.
+    /// Where get-params reads: `local` (the local store, $ION_HOME/params.edn), `local:FILE`,
+    /// `ssm` (AWS SSM Parameter Store) or `ssm:ENDPOINT-URL` (an SSM-compatible server).
     #[arg(long, default_value = "local", value_name = "SPEC")]
     pub params: String,
+    /// The AWS region for `--params ssm` (default: AWS_REGION).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
     /// The first segment of the app's parameter paths, /PREFIX/ENV/APP-NAME/KEY.
     #[arg(long, default_value = DEFAULT_PARAMS_PREFIX, value_name = "PREFIX")]
     pub params_prefix: String,
@@ -34,12 +38,20 @@ pub struct AppArgs {
 }
 
 /// The parameter provider a spec names.
-pub fn params_provider(spec: &str) -> Result<LocalStore, Failure> {
+pub fn params_provider(
+    spec: &str,
+    region: Option<&str>,
+) -> Result<Arc<dyn ParamsProvider>, Failure> {
+    let region = region.map(str::to_owned);
     match spec.split_once(':') {
-        None if spec == "local" => Ok(LocalStore::new(LocalStore::default_file())),
-        Some(("local", file)) if !file.is_empty() => Ok(LocalStore::new(file)),
+        None if spec == "local" => Ok(Arc::new(LocalStore::new(LocalStore::default_file()))),
+        Some(("local", file)) if !file.is_empty() => Ok(Arc::new(LocalStore::new(file))),
+        None if spec == "ssm" => Ok(Arc::new(SsmStore::new(region, None))),
+        Some(("ssm", url)) if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(Arc::new(SsmStore::new(region, Some(url.to_owned()))))
+        }
         _ => Err(Failure::Setup(format!(
-            "--params {spec}: expected `local` or `local:FILE`"
+            "--params {spec}: expected `local`, `local:FILE`, `ssm` or `ssm:ENDPOINT-URL`"
         ))),
     }
 }
@@ -80,7 +92,7 @@ impl AppArgs {
         } else {
             crate::build::build_app(&self.app).map_err(|e| Failure::Setup(format!("{e:#}")))?
         };
-        let provider = params_provider(&self.params)?;
+        let provider = params_provider(&self.params, self.region.as_deref())?;
         let prefix_ok = !self.params_prefix.is_empty()
             && self
                 .params_prefix
@@ -92,10 +104,7 @@ impl AppArgs {
                 self.params_prefix
             )));
         }
-        let params = CachedParams::new(
-            Arc::new(provider),
-            Duration::from_secs(self.params_ttl_secs),
-        );
+        let params = CachedParams::new(provider, Duration::from_secs(self.params_ttl_secs));
         Ok(Prepared {
             config,
             group,

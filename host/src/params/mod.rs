@@ -1,15 +1,17 @@
 //! Parameters: named configuration values filled in per environment, read by ions with
 //! `get-params` (the reference's Parameter Store convention). Providers: the local store
-//! (the embedded default, an EDN file) and, later, AWS SSM; a per-node cache in front.
+//! (the embedded default, an EDN file) and AWS SSM; a per-node cache in front.
 //!
 //! Values are secrets until proven otherwise: nothing here logs or formats a value, and
 //! errors name paths, never values. Knows nothing of wasmtime or HTTP.
 
 mod cache;
 mod local;
+mod ssm;
 
 pub use cache::{CachedParams, DEFAULT_TTL};
 pub use local::LocalStore;
+pub use ssm::SsmStore;
 
 use std::future::Future;
 use std::pin::Pin;
