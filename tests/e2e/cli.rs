@@ -223,3 +223,29 @@ fn a_malformed_cast_is_refused_as_incorrect() {
     assert_eq!(out.status.code(), Some(1));
     assert!(error_line(&out).contains(":cognitect.anomalies/incorrect, :cognitect.anomalies/message \"cast/event: :n must be namespaced, e.g. :my.app/n\""), "{}", error_line(&out));
 }
+
+#[test]
+fn a_web_request_map_with_bad_headers_is_refused_by_name() {
+    let out = invoke(
+        "examples/starter",
+        &["ion.starter/web", r#"{:uri "/" :headers {"x-a" 1}}"#],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(r#"INPUT :headers: "x-a" 1 is not a string name and a string value"#),
+        "{}",
+        stderr(&out)
+    );
+    let out = invoke(
+        "examples/starter",
+        &[
+            "ion.starter/web",
+            r#"{:request-method :post :uri "/echo" :headers {"Content-Type" "text/x-a\"b"} :body "hi"}"#,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "{:status 200, :headers {\"content-type\" \"text/x-a\\\"b\"}, :body \"hi\"}\n"
+    );
+}

@@ -135,18 +135,28 @@ fn web_request(value: &Edn<'_>) -> Result<WebRequest, Failure> {
             "INPUT must be a request map with at least :uri".into(),
         ));
     };
-    let headers = match ion_edn::get(value, "headers") {
-        Some(Edn::Map(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                (
-                    ion_edn::print(k).trim_matches('"').to_lowercase(),
-                    ion_edn::print(v).trim_matches('"').to_owned(),
-                )
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let mut headers = Vec::new();
+    match ion_edn::get(value, "headers") {
+        None => {}
+        Some(Edn::Map(m)) => {
+            for (k, v) in m {
+                let (Edn::Str(name), Edn::Str(val)) = (k, v) else {
+                    return Err(Failure::Setup(format!(
+                        "INPUT :headers: {} {} is not a string name and a string value",
+                        ion_edn::print(k),
+                        ion_edn::print(v)
+                    )));
+                };
+                headers.push((name.to_lowercase(), val.to_string()));
+            }
+        }
+        Some(other) => {
+            return Err(Failure::Setup(format!(
+                "INPUT :headers is {}; expected a map of strings",
+                ion_edn::type_name(other)
+            )));
+        }
+    }
     Ok(WebRequest {
         request_method: text("request-method").unwrap_or_else(|| "get".into()),
         uri,
