@@ -1,8 +1,7 @@
 //! A local SSM-compatible server (moto, installed by scripts/setup) for the parameter
 //! tests: started on a free loopback port, waited for, filled through boto3, killed on drop.
 
-use crate::support::repo;
-use std::path::PathBuf;
+use crate::support::{repo, venv_python};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,15 +10,6 @@ pub struct Moto {
     child: Child,
     /// Its endpoint URL.
     pub url: String,
-}
-
-fn venv_python() -> PathBuf {
-    let venv = std::env::var("ION_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/ion-host/venv")
-        });
-    venv.join("bin/python")
 }
 
 impl Moto {

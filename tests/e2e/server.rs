@@ -1,7 +1,7 @@
 //! A `host serve` process for tests: started on OS-chosen loopback ports (read from the
 //! EDN line it prints when ready), stopped with SIGTERM or killed on drop.
 
-use crate::support::{app, host, repo};
+use crate::support::{app, host, repo, venv_python};
 use ion_edn::Edn;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -159,12 +159,7 @@ impl Server {
     }
 
     fn boto_command(&self, requests: &serde_json::Value) -> std::process::Command {
-        let venv = std::env::var("ION_TEST_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/ion-host/venv")
-            });
-        let mut cmd = std::process::Command::new(venv.join("bin/python"));
+        let mut cmd = std::process::Command::new(venv_python());
         cmd.arg(repo().join("tests/clients/lambda_invoke.py"))
             .arg(&self.lambda)
             .arg(requests.to_string());

@@ -29,6 +29,17 @@ fn guest_target_dir() -> PathBuf {
     base.join("guests")
 }
 
+/// The Python of the test virtualenv scripts/setup makes (boto3, moto).
+pub fn venv_python() -> PathBuf {
+    let venv = std::env::var_os("ION_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+                .join(".cache/ion-host/venv")
+        });
+    venv.join("bin/python")
+}
+
 /// The `host` command with no ION_/DATOMIC_ variables inherited.
 pub fn host() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_host"));
