@@ -150,7 +150,7 @@ fn past_the_queue_the_configured_code_and_message_answer_at_once() {
         let url = format!("{}/sleep?ms={ms}", s.http);
         std::thread::spawn(move || agent().get(url).call().unwrap().status().as_u16())
     };
-    let first = slow(1500);
+    let first = slow(5000);
     s.wait_until("one request running", |h| {
         ion_edn::print(get(h, "http-direct")) == "{:admitted 1}"
     });
@@ -169,7 +169,7 @@ fn past_the_queue_the_configured_code_and_message_answer_at_once() {
 #[test]
 fn sigterm_finishes_calls_in_flight_then_exits_0() {
     let s = Server::start("tests/guests/hostile");
-    let url = format!("{}/sleep?ms=1000", s.http);
+    let url = format!("{}/sleep?ms=2000", s.http);
     let in_flight = std::thread::spawn(move || {
         let mut r = agent().get(url).call().unwrap();
         (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
@@ -179,7 +179,7 @@ fn sigterm_finishes_calls_in_flight_then_exits_0() {
     });
     let http = s.http.clone();
     let status = s.terminate();
-    assert_eq!(in_flight.join().unwrap(), (200, "slept 1000 ms".to_owned()));
+    assert_eq!(in_flight.join().unwrap(), (200, "slept 2000 ms".to_owned()));
     assert!(status.success(), "{status:?}");
     assert!(
         agent().get(format!("{http}/echo")).call().is_err(),

@@ -129,16 +129,17 @@ fn unknown_functions_are_resource_not_found() {
 #[test]
 fn past_the_concurrency_limit_callers_get_too_many_requests() {
     let s = Server::start("tests/guests/hostile");
-    // :spin has :concurrency-limit 2 and runs until its 1 s timeout.
+    // :hold has :concurrency-limit 2 and spins until its 5 s timeout: ample time for the
+    // third call even on a loaded machine.
     let lambda = s.lambda.clone();
     let spin = move || {
-        let url = format!("{lambda}/2015-03-31/functions/hostile-spin/invocations");
+        let url = format!("{lambda}/2015-03-31/functions/hostile-hold/invocations");
         std::thread::spawn(move || agent().post(url).send("{}").unwrap().status().as_u16())
     };
-    let third = s.boto_gated(json!([{"FunctionName": "hostile-spin"}]));
+    let third = s.boto_gated(json!([{"FunctionName": "hostile-hold"}]));
     let (a, b) = (spin(), spin());
-    s.wait_until("two spins running", |h| {
-        ion_edn::print(ion_edn::get(ion_edn::get(h, "lambdas").unwrap(), "spin").unwrap())
+    s.wait_until("two holds running", |h| {
+        ion_edn::print(ion_edn::get(ion_edn::get(h, "lambdas").unwrap(), "hold").unwrap())
             == "{:in-flight 2}"
     });
     let r = third.go().remove(0);
