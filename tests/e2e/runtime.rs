@@ -286,3 +286,19 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
         .map(|r| r.expect("every future finished"))
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_init_stops_the_load_with_the_panic_message() {
+    let Err(LoadError::Init(e)) =
+        load_with("tests/guests/hostile", None, "{:panic-init true}").await
+    else {
+        panic!("expected init to fail");
+    };
+    assert_eq!(e.category, Category::Fault);
+    assert!(
+        e.message
+            .starts_with("init panicked: init boom (at src/lib.rs:"),
+        "{}",
+        e.message
+    );
+}

@@ -6,9 +6,13 @@ mod hostile {
     use ion::edn::read;
     use ion::{Context, Edn, Error, Request, Response};
 
-    /// Fails the app's start-up when the environment map says `{:fail-init true}`.
+    /// Fails the app's start-up when the environment map says `{:fail-init true}`, and
+    /// panics in it with `{:panic-init true}`.
     #[ion::init]
     pub fn init() -> Result<(), Error> {
+        if let Some(Edn::Bool(true)) = ion::edn::get(&ion::get_env(), "panic-init") {
+            panic!("init boom");
+        }
         match ion::edn::get(&ion::get_env(), "fail-init") {
             Some(Edn::Bool(true)) => Err(Error::fault("init refused: the environment map asks for :fail-init")),
             _ => Ok(()),
