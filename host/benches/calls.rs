@@ -1,0 +1,95 @@
+//! In-process call throughput: how many fresh-instance calls per second the runtime does
+//! without HTTP in front, for the starter's echo lambda and hello web ion, on one task and
+//! on as many tasks as cores. Prints a table. Run with `cargo bench -p ion-host --bench calls`.
+//!
+//! This isolates the runtime's share of a request from the HTTP stack's, which
+//! `scripts/bench` measures together.
+
+use ion_host::config::{EnvironmentMap, FnName, IonConfig};
+use ion_host::runtime::{AppContext, LoadedApp, Placement, Runtime, WebRequest};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RUN: Duration = Duration::from_secs(3);
+
+fn request() -> WebRequest {
+    WebRequest {
+        request_method: "get".into(),
+        uri: "/".into(),
+        query_string: None,
+        headers: vec![("host".into(), "localhost".into())],
+        body: None,
+        protocol: "HTTP/1.1".into(),
+        remote_addr: "127.0.0.1".into(),
+        scheme: "http".into(),
+        server_name: "localhost".into(),
+        server_port: Some(8080),
+        api_gateway_json: None,
+        api_gateway_data: None,
+    }
+}
+
+async fn rate(app: Arc<LoadedApp>, tasks: usize, web: bool) -> f64 {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                let handler = FnName::parse("ion.starter/web").unwrap();
+                while started.elapsed() < RUN {
+                    if web {
+                        let r = app.call_web(&handler, request(), "bench").await;
+                        assert_eq!(r.result.unwrap().status, 200);
+                    } else {
+                        let lambda = &app.config().lambdas["echo"];
+                        let ctx = app.lambda_context("bench", lambda, "bench", None);
+                        assert!(app.call_lambda("echo", "{}", ctx).await.result.is_ok());
+                    }
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for h in handles {
+        total += h.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/starter");
+    let component = ion_host::build::build_app(&app_dir).expect("building examples/starter");
+    let bytes = std::fs::read(component).unwrap();
+    let config = IonConfig::load(&app_dir.join("ion-config.edn")).unwrap();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let runtime = Runtime::new(Default::default()).unwrap();
+        let context = AppContext::new(
+            &config,
+            Placement::new(Some("bench"), EnvironmentMap::default()),
+        )
+        .unwrap();
+        let app = Arc::new(
+            LoadedApp::load(&runtime, bytes, config, context)
+                .await
+                .unwrap(),
+        );
+        println!("| call | tasks | calls/s | µs per call per core |");
+        println!("|---|---:|---:|---:|");
+        for (name, web) in [("lambda echo", false), ("web hello", true)] {
+            for tasks in [1, cores] {
+                let r = rate(app.clone(), tasks, web).await;
+                let busy = tasks.min(cores) as f64;
+                println!("| {name} | {tasks} | {r:.0} | {:.1} |", busy * 1e6 / r);
+            }
+        }
+    });
+}
