@@ -2,7 +2,7 @@
 //! it into a runtime as a node of a compute group would.
 
 use super::Failure;
-use crate::config::{EnvironmentMap, IonConfig};
+use crate::config::{EnvironmentMap, IonConfig, is_plain_name};
 use crate::params::{CachedParams, DEFAULT_TTL, LocalStore, ParamsProvider, SsmStore};
 use crate::runtime::{AppContext, DEFAULT_PARAMS_PREFIX, LoadedApp, Placement, Runtime};
 use clap::Args;
@@ -93,12 +93,7 @@ impl AppArgs {
             crate::build::build_app(&self.app).map_err(|e| Failure::Setup(format!("{e:#}")))?
         };
         let provider = params_provider(&self.params, self.region.as_deref())?;
-        let prefix_ok = !self.params_prefix.is_empty()
-            && self
-                .params_prefix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !prefix_ok {
+        if !is_plain_name(&self.params_prefix) {
             return Err(Failure::Setup(format!(
                 "--params-prefix {:?}: expected letters, digits, '-', '_' or '.'",
                 self.params_prefix

@@ -89,20 +89,14 @@ async fn call(
                 let headers: Vec<String> = r
                     .headers
                     .iter()
-                    .map(|(k, v)| {
-                        format!(
-                            "{} {}",
-                            ion_edn::print(&ion_edn::string(k.clone())),
-                            ion_edn::print(&ion_edn::string(v.clone()))
-                        )
-                    })
+                    .map(|(k, v)| format!("{} {}", ion_edn::quote(k), ion_edn::quote(v)))
                     .collect();
                 let body = String::from_utf8_lossy(&r.body);
                 format!(
                     "{{:status {}, :headers {{{}}}, :body {}}}\n",
                     r.status,
                     headers.join(", "),
-                    ion_edn::print(&ion_edn::string(body.into_owned()))
+                    ion_edn::quote(&body)
                 )
                 .into_bytes()
             })

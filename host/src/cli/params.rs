@@ -66,8 +66,8 @@ pub(crate) fn run(args: ParamsArgs) -> Result<(), Failure> {
             let kind = if secure { ":secure-string" } else { ":string" };
             println!(
                 "{{:name {}, :type {kind}, :store {}}}",
-                quote(&name),
-                quote(&store.file().display().to_string())
+                ion_edn::quote(&name),
+                ion_edn::quote(&store.file().display().to_string())
             );
         }
         ParamsCommand::Get { name } => match store.read_all().map_err(fail)?.get(&name) {
@@ -97,13 +97,9 @@ pub(crate) fn run(args: ParamsArgs) -> Result<(), Failure> {
                 } else {
                     ":string"
                 };
-                println!("{{:name {}, :type {kind}}}", quote(&p.name));
+                println!("{{:name {}, :type {kind}}}", ion_edn::quote(&p.name));
             }
         }
     }
     Ok(())
-}
-
-fn quote(s: &str) -> String {
-    ion_edn::print(&ion_edn::string(s))
 }

@@ -212,11 +212,17 @@ fn read_config(r: &mut Reader, doc: &Edn<'static>) -> Option<IonConfig> {
     })
 }
 
+/// True for a non-empty name of letters, digits, '-', '_' and '.': what may stand as one
+/// segment of a parameter path or a lambda's name, such as an app name or a path prefix.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 fn app_name_ok(r: &mut Reader, v: &Edn<'_>, name: String) -> Option<String> {
-    if name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
+    if is_plain_name(&name) {
         Some(name)
     } else {
         r.problem(

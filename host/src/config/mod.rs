@@ -15,7 +15,7 @@ pub use error::{ConfigError, Problem};
 pub use instance::InstanceSettings;
 pub use ion_config::{
     ConcurrencyLimit, FnName, HttpDirectConfig, Integration, IonConfig, LambdaConfig,
-    MAX_LAMBDA_NAME_LEN,
+    MAX_LAMBDA_NAME_LEN, is_plain_name,
 };
 
 #[cfg(test)]

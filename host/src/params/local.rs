@@ -118,8 +118,8 @@ impl LocalStore {
             };
             text.push_str(&format!(
                 "{sep}{} {{:value {}, :type {kind}}}",
-                ion_edn::print(&ion_edn::string(p.name.clone())),
-                ion_edn::print(&ion_edn::string(p.value.clone()))
+                ion_edn::quote(&p.name),
+                ion_edn::quote(&p.value)
             ));
         }
         text.push_str("}\n");

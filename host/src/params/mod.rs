@@ -80,18 +80,18 @@ pub fn check_path(path: &str) -> Result<(), ParamsError> {
 
 /// The names ions see: each parameter's name relative to `path` (for a direct child, its
 /// last segment, as the reference's deploy-monitor uses it).
-pub fn relative_names(path: &str, params: Vec<Param>) -> Vec<(String, String)> {
+pub fn relative_names(path: &str, params: &[Param]) -> Vec<(String, String)> {
     let prefix = if path.ends_with('/') {
         path.to_owned()
     } else {
         format!("{path}/")
     };
     params
-        .into_iter()
+        .iter()
         .filter_map(|p| {
             p.name
                 .strip_prefix(&prefix)
-                .map(|rel| (rel.to_owned(), p.value))
+                .map(|rel| (rel.to_owned(), p.value.clone()))
         })
         .collect()
 }
@@ -117,7 +117,7 @@ mod tests {
             value: "v".into(),
             secure: false,
         };
-        let got = relative_names("/a/b", vec![p("/a/b/k"), p("/a/b/c/d"), p("/a/bc/x")]);
+        let got = relative_names("/a/b", &[p("/a/b/k"), p("/a/b/c/d"), p("/a/bc/x")]);
         assert_eq!(
             got,
             [

@@ -35,13 +35,6 @@ impl Drop for LambdaPermit {
     }
 }
 
-impl LambdaPermit {
-    /// The lambda's configuration.
-    pub fn lambda(&self) -> &LambdaConfig {
-        &self.lambda
-    }
-}
-
 impl LoadedApp {
     /// Takes a permit for lambda `name` at once: `not-found` when there is no such lambda,
     /// `busy` when it is at its `:concurrency-limit` (the caller is throttled).
@@ -112,9 +105,7 @@ impl LoadedApp {
             .unwrap_or_default();
         lambda::Context {
             aws_request_id: request_id.to_owned(),
-            invoked_function_arn: format!(
-                "arn:aws:lambda:local:000000000000:function:{function_name}"
-            ),
+            invoked_function_arn: function_arn(&function_name),
             log_group_name: format!("/aws/lambda/{function_name}"),
             log_stream_name: format!("{group}/[$LATEST]{}", self.context.app_name),
             function_name,
@@ -375,6 +366,12 @@ impl LoadedApp {
             log: live.log,
         }
     }
+}
+
+/// The ARN a node gives lambda `function_name` (`{group}-{name}`): the region is `local`
+/// and the account all zeros, as nodes are not AWS.
+pub fn function_arn(function_name: &str) -> String {
+    format!("arn:aws:lambda:local:000000000000:function:{function_name}")
 }
 
 fn refused<T>(request_id: &str, e: IonError) -> CallResult<T> {

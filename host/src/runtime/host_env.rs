@@ -3,7 +3,7 @@
 use super::bindings::env::{Host, Param};
 use super::bindings::types::{Category, IonError};
 use super::state::IonState;
-use crate::params::relative_names;
+use crate::params::{check_path, relative_names};
 
 impl Host for IonState {
     async fn get_env(&mut self) -> wasmtime::Result<String> {
@@ -20,16 +20,18 @@ impl Host for IonState {
                 "get-params {path:?}: this node has no parameter provider configured"
             ))));
         };
-        Ok(match cache.get(&path).await {
-            Ok(params) => Ok(relative_names(&path, params.as_ref().clone())
-                .into_iter()
-                .map(|(name, value)| Param { name, value })
-                .collect()),
-            Err(e) if crate::params::check_path(&path).is_err() => Err(IonError {
+        if let Err(e) = check_path(&path) {
+            return Ok(Err(IonError {
                 category: Category::Incorrect,
                 message: e.to_string(),
                 data: None,
-            }),
+            }));
+        }
+        Ok(match cache.get(&path).await {
+            Ok(params) => Ok(relative_names(&path, &params)
+                .into_iter()
+                .map(|(name, value)| Param { name, value })
+                .collect()),
             Err(e) => Err(unavailable(e.to_string())),
         })
     }

@@ -24,6 +24,6 @@ pub use bindings::types::FnKind;
 pub use bindings::web::{Request as WebRequest, Response as WebResponse};
 pub use call::CallLog;
 pub use engine::Runtime;
-pub use entry::{CallResult, LambdaPermit};
+pub use entry::{CallResult, LambdaPermit, function_arn};
 pub use host_db::{ConnectionHandle, DatabaseHandle};
 pub use wasi_http::WASI_HTTP_HANDLER;

@@ -40,9 +40,9 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
                 .collect();
             let body = format!(
                 "{{:status :ok, :app-name {}, :group {}, :revision {}, :http-direct {{:admitted {admitted}}}, :lambdas {{{}}}}}",
-                quote(&slot.app.config().app_name),
-                quote(&node.group),
-                quote(&slot.revision),
+                ion_edn::quote(&slot.app.config().app_name),
+                ion_edn::quote(&node.group),
+                ion_edn::quote(&slot.revision),
                 lambdas.join(", ")
             );
             respond(200, "application/edn", body)
@@ -52,11 +52,17 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
                 .app
                 .exported_fns()
                 .iter()
-                .map(|f| format!("{{:name {}, :kind {}}}", f.name, quote(kind_name(f.kind))))
+                .map(|f| {
+                    format!(
+                        "{{:name {}, :kind {}}}",
+                        f.name,
+                        ion_edn::quote(kind_name(f.kind))
+                    )
+                })
                 .collect();
             let body = format!(
                 "{{:sdk {}, :fns [{}]}}",
-                quote(slot.app.sdk()),
+                ion_edn::quote(slot.app.sdk()),
                 fns.join(" ")
             );
             respond(200, "application/edn", body)
@@ -67,8 +73,4 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
             format!("no admin operation at {method} {path}"),
         ),
     }
-}
-
-fn quote(s: &str) -> String {
-    ion_edn::print(&ion_edn::string(s))
 }

@@ -11,6 +11,28 @@ pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
 /// Every response body the node sends.
 pub type Body = UnsyncBoxBody<Bytes, BodyError>;
 
+/// Why a request body could not be read whole.
+pub enum ReadError {
+    /// It is longer than the limit.
+    TooLarge,
+    /// The connection failed while reading it.
+    Failed(String),
+}
+
+/// Reads a request body of at most `limit` bytes.
+pub async fn read_limited(body: hyper::body::Incoming, limit: usize) -> Result<Bytes, ReadError> {
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(ReadError::TooLarge)
+        }
+        Err(e) => Err(ReadError::Failed(e.to_string())),
+    }
+}
+
 /// A body of `bytes`.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())

@@ -4,11 +4,11 @@
 //! `:pending-ops-exceeded-code` with `:pending-ops-exceeded-message` at once.
 
 use super::Node;
-use super::body::{Body, BodyError, anomaly, full, respond};
+use super::body::{Body, BodyError, ReadError, anomaly, full, read_limited, respond};
 use crate::anomaly::{Category, IonError};
 use crate::config::HttpDirectConfig;
 use crate::runtime::{WebRequest, WebResponse};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use std::net::SocketAddr;
@@ -133,25 +133,18 @@ async fn web_request(
     local: SocketAddr,
 ) -> Result<WebRequest, IonError> {
     let (parts, body) = req.into_parts();
-    let body = Limited::new(body, MAX_REQUEST_BODY)
-        .collect()
+    let body = read_limited(body, MAX_REQUEST_BODY)
         .await
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                IonError::new(
-                    Category::Incorrect,
-                    format!("the request body is larger than {MAX_REQUEST_BODY} bytes"),
-                )
-            } else {
-                IonError::new(
-                    Category::Incorrect,
-                    format!("reading the request body failed: {e}"),
-                )
-            }
+        .map_err(|e| match e {
+            ReadError::TooLarge => IonError::new(
+                Category::Incorrect,
+                format!("the request body is larger than {MAX_REQUEST_BODY} bytes"),
+            ),
+            ReadError::Failed(e) => IonError::new(
+                Category::Incorrect,
+                format!("reading the request body failed: {e}"),
+            ),
         })?;
-    let body = body.to_bytes();
     let headers = parts
         .headers
         .iter()

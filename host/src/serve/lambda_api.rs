@@ -5,12 +5,11 @@
 //! shapes (`x-amzn-ErrorType`) for unknown functions, throttling and bad requests.
 
 use super::Node;
-use super::body::{Body, full, respond};
+use super::body::{Body, ReadError, full, read_limited, respond};
 use crate::anomaly::{Category, IonError};
-use crate::runtime::{CallResult, LambdaPermit};
+use crate::runtime::{CallResult, LambdaPermit, function_arn};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
 use std::sync::Arc;
@@ -99,7 +98,7 @@ async fn invoke(
         .map(percent_decode);
     let (function_name, arn_qualifier) = function_name(&function);
     let slot = node.current();
-    let arn = format!("arn:aws:lambda:local:000000000000:function:{function_name}");
+    let arn = function_arn(function_name);
     let lambda = slot
         .app
         .config()
@@ -223,26 +222,18 @@ fn client_context(b64: &str) -> Result<String, ApiError> {
 }
 
 async fn read_payload(body: Incoming, limit: usize) -> Result<String, ApiError> {
-    let bytes = Limited::new(body, limit).collect().await.map_err(|e| {
-        if e.downcast_ref::<http_body_util::LengthLimitError>()
-            .is_some()
-        {
-            ApiError::new(
-                413,
-                "RequestTooLargeException",
-                format!(
-                    "Request must be smaller than {limit} bytes for the InvokeFunction operation"
-                ),
-            )
-        } else {
-            ApiError::new(
-                400,
-                "InvalidRequestContentException",
-                format!("reading the payload failed: {e}"),
-            )
-        }
+    let bytes = read_limited(body, limit).await.map_err(|e| match e {
+        ReadError::TooLarge => ApiError::new(
+            413,
+            "RequestTooLargeException",
+            format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
+        ),
+        ReadError::Failed(e) => ApiError::new(
+            400,
+            "InvalidRequestContentException",
+            format!("reading the payload failed: {e}"),
+        ),
     })?;
-    let bytes = bytes.to_bytes();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok("{}".into());
     }

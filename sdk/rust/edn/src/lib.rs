@@ -116,6 +116,11 @@ pub fn string(s: impl Into<String>) -> Edn<'static> {
     Edn::Str(s.into().into())
 }
 
+/// `s` printed as an EDN string literal, quotes and escapes included.
+pub fn quote(s: &str) -> String {
+    print(&Edn::Str(s.into()))
+}
+
 /// Looks up keyword `name` (without the colon) in a map; `None` for non-maps.
 pub fn get<'a, 'e>(map: &'a Edn<'e>, name: &str) -> Option<&'a Edn<'e>> {
     match map {
