@@ -56,8 +56,10 @@ fn put(file: &Path, name: &str, value: &str, secure: bool) {
     }
 }
 
-fn deploy_monitor_store() -> PathBuf {
-    let file = store("deploy-monitor");
+/// A store holding the deploy-monitor parameters, one file per test (`test`) so tests
+/// running at once never share, or delete, each other's store.
+fn deploy_monitor_store(test: &str) -> PathBuf {
+    let file = store(&format!("deploy-monitor-{test}"));
     for (key, value, secure) in DEPLOY_MONITOR {
         put(
             &file,
@@ -80,7 +82,7 @@ const AS_DEPLOY_MONITOR: [(&str, &str); 2] = [
 
 #[test]
 fn get_app_params_reads_the_deploy_monitor_parameters() {
-    let file = deploy_monitor_store();
+    let file = deploy_monitor_store("app-params");
     let out = invoke_with(
         "tests/guests/hostile",
         &["--params", &params_arg(&file), "app-params"],
@@ -158,7 +160,7 @@ fn a_broken_store_is_unavailable_to_the_ion_and_names_the_store() {
 
 #[test]
 fn list_shows_names_never_values_and_get_shows_one_value_asked_for() {
-    let file = deploy_monitor_store();
+    let file = deploy_monitor_store("list");
     let out = host()
         .args(["params", "list", "--store"])
         .arg(&file)
@@ -187,7 +189,7 @@ fn list_shows_names_never_values_and_get_shows_one_value_asked_for() {
 
 #[test]
 fn no_secure_value_reaches_the_nodes_logs() {
-    let file = deploy_monitor_store();
+    let file = deploy_monitor_store("logs");
     let s = Server::start_with(
         "tests/guests/hostile",
         &["--params", &params_arg(&file), "--params-ttl-secs", "0"],
