@@ -13,6 +13,9 @@ use std::process::{Command, Stdio};
 /// Where a built app's component is kept, relative to the app folder.
 pub const COMPONENT_PATH: &str = "target/ion/app.wasm";
 
+/// How a Rust app is built, as a revision's manifest records it.
+pub const RUST_BUILD: &str = "cargo build --release --target wasm32-wasip2";
+
 /// The component of the app in `app_dir`, relative to its build convention.
 pub fn component_path(app_dir: &Path) -> PathBuf {
     app_dir.join(COMPONENT_PATH)

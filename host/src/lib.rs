@@ -5,9 +5,12 @@
 //! interface's host side), `build` (turning an app folder into a component), `cli`.
 
 pub mod anomaly;
+pub mod aws;
 pub mod build;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod params;
 pub mod runtime;
 pub mod serve;
+pub mod store;

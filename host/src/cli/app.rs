@@ -3,6 +3,8 @@
 
 use super::Failure;
 use crate::config::{EnvironmentMap, IonConfig, is_plain_name};
+use super::store::StoreArgs;
+use crate::store::{LocalDir, RevName, ion_home};
 use crate::params::{CachedParams, DEFAULT_TTL, LocalStore, ParamsProvider, SsmStore};
 use crate::runtime::{AppContext, DEFAULT_PARAMS_PREFIX, LoadedApp, Placement, Runtime};
 use clap::Args;
@@ -26,9 +28,19 @@ pub struct AppArgs {
     /// `ssm` (AWS SSM Parameter Store) or `ssm:ENDPOINT-URL` (an SSM-compatible server).
     #[arg(long, default_value = "local", value_name = "SPEC")]
     pub params: String,
-    /// The AWS region for `--params ssm` (default: AWS_REGION).
+    /// The AWS region for `--params ssm` and an S3 store (default: AWS_REGION).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// Load this pushed revision (a git SHA) from the store instead of an app folder.
+    #[arg(long, value_name = "SHA", conflicts_with_all = ["app", "uname"])]
+    pub rev: Option<String>,
+    /// Load this unreproducible revision from the store instead of an app folder.
+    #[arg(long, value_name = "NAME", conflicts_with = "app")]
+    pub uname: Option<String>,
+    /// The revision store for --rev and --uname: a directory or s3://bucket/prefix
+    /// (default $ION_HOME/store).
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    pub store: Option<String>,
     /// The first segment of the app's parameter paths, /PREFIX/ENV/APP-NAME/KEY.
     #[arg(long, default_value = DEFAULT_PARAMS_PREFIX, value_name = "PREFIX")]
     pub params_prefix: String,
@@ -73,8 +85,23 @@ pub struct Prepared {
 impl AppArgs {
     /// Reads and checks `ion-config.edn` for the group, and builds unless `--no-build`.
     pub fn prepare(&self) -> Result<Prepared, Failure> {
-        let config_path = self.app.join("ion-config.edn");
-        let config = IonConfig::load(&config_path).map_err(|e| Failure::Setup(e.to_string()))?;
+        let revision = match (&self.rev, &self.uname) {
+            (Some(sha), _) => Some(RevName::Rev(sha.clone())),
+            (None, Some(uname)) => Some(RevName::Uname(uname.clone())),
+            (None, None) => None,
+        };
+        let (config_path, config, fetched) = match revision {
+            Some(name) => {
+                let (config_path, config, component) = self.fetch(&name)?;
+                (config_path, config, Some(component))
+            }
+            None => {
+                let config_path = self.app.join("ion-config.edn");
+                let config =
+                    IonConfig::load(&config_path).map_err(|e| Failure::Setup(e.to_string()))?;
+                (config_path, config, None)
+            }
+        };
         let group = self
             .group
             .clone()
@@ -87,7 +114,9 @@ impl AppArgs {
                 lines.join("; ")
             )));
         }
-        let component = if self.no_build {
+        let component = if let Some(component) = fetched {
+            component
+        } else if self.no_build {
             crate::build::component_path(&self.app)
         } else {
             crate::build::build_app(&self.app).map_err(|e| Failure::Setup(format!("{e:#}")))?
@@ -106,6 +135,43 @@ impl AppArgs {
             component,
             params,
             params_prefix: self.params_prefix.clone(),
+        })
+    }
+}
+
+impl AppArgs {
+    /// Fetches a pushed revision: its config (named by where it came from) and its
+    /// component, reassembled into `$ION_HOME/cache/revisions`.
+    fn fetch(&self, name: &RevName) -> Result<(PathBuf, IonConfig, PathBuf), Failure> {
+        let setup = |e: anyhow::Error| Failure::Setup(format!("{e:#}"));
+        let store = StoreArgs {
+            store: self.store.clone(),
+            region: self.region.clone(),
+            ..Default::default()
+        }
+        .open()?;
+        tokio_runtime()?.block_on(async {
+            let manifest = store.find_revision(name).await.map_err(setup)?;
+            let source = PathBuf::from(format!(
+                "{}/{} {} ion-config.edn",
+                store.describe(),
+                manifest.app_name,
+                manifest.name.as_str()
+            ));
+            let config = IonConfig::parse(&manifest.ion_config, &source)
+                .map_err(|e| Failure::Setup(e.to_string()))?;
+            let file = ion_home()
+                .join("cache")
+                .join("revisions")
+                .join(format!("{}.wasm", manifest.component.hex()));
+            if !file.is_file() {
+                let bytes = store.component(&manifest).await.map_err(setup)?;
+                let dir = file.parent().expect("has a parent");
+                LocalDir::new(dir)
+                    .put_now(&format!("{}.wasm", manifest.component.hex()), &bytes)
+                    .map_err(setup)?;
+            }
+            Ok((source, config, file))
         })
     }
 }

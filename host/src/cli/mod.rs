@@ -7,6 +7,7 @@ mod dev;
 mod invoke;
 mod params;
 mod serve;
+mod store;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -47,6 +48,16 @@ enum Command {
     Dev(serve::ServeArgs),
     /// Fill and read the local parameter store that get-params reads by default.
     Params(params::ParamsArgs),
+    /// Build an app and store it as a revision: named by its git commit when the tree is
+    /// clean, else by --uname. Prints the reference's push map.
+    Push(store::PushArgs),
+    /// List the revisions a store holds.
+    Revisions(store::RevisionsArgs),
+    /// Remove stored parts that no revision needs.
+    Gc(store::GcArgs),
+    /// The ion-dev op-map form, e.g. host '{:op :push :uname "janes-wip"}'.
+    #[command(external_subcommand)]
+    OpMap(Vec<String>),
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -65,6 +76,16 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Params(args) => params::run(args),
+        Command::Push(args) => store::run_push(args),
+        Command::Revisions(args) => store::run_revisions(args),
+        Command::Gc(args) => store::run_gc(args),
+        Command::OpMap(words) => match words.as_slice() {
+            [map] if map.trim_start().starts_with('{') => store::run_op_map(map),
+            _ => Err(Failure::Setup(format!(
+                "unknown command {:?}; run `host help`",
+                words.first().map(String::as_str).unwrap_or_default()
+            ))),
+        },
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,18 +4,14 @@
 //! SSM-compatible server. The SDK client is made on first use.
 
 use super::{Param, ParamsError, ParamsFuture, ParamsProvider, check_path};
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use crate::aws::AwsTarget;
 use aws_sdk_ssm::error::DisplayErrorContext;
 use aws_sdk_ssm::types::ParameterType;
-use std::time::Duration;
 use tokio::sync::OnceCell;
 
 /// Parameters in AWS SSM (or an SSM-compatible server).
 pub struct SsmStore {
-    region: Option<String>,
-    endpoint: Option<String>,
+    target: AwsTarget,
     client: OnceCell<aws_sdk_ssm::Client>,
 }
 
@@ -23,8 +19,11 @@ impl SsmStore {
     /// A store in `region` (else the environment's), at `endpoint` (else AWS's).
     pub fn new(region: Option<String>, endpoint: Option<String>) -> SsmStore {
         SsmStore {
-            region,
-            endpoint,
+            target: AwsTarget {
+                region,
+                endpoint,
+                profile: None,
+            },
             client: OnceCell::new(),
         }
     }
@@ -32,28 +31,8 @@ impl SsmStore {
     async fn client(&self) -> Result<&aws_sdk_ssm::Client, ParamsError> {
         self.client
             .get_or_try_init(|| async {
-                let region = self
-                    .region
-                    .clone()
-                    .or_else(|| std::env::var("AWS_REGION").ok())
-                    .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-                    .ok_or_else(|| {
-                        ParamsError(
-                            "AWS SSM needs a region: pass --region or set AWS_REGION".into(),
-                        )
-                    })?;
-                let timeouts = TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_timeout(Duration::from_secs(20))
-                    .build();
-                let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                    .region(Region::new(region))
-                    .retry_config(RetryConfig::standard().with_max_attempts(3))
-                    .timeout_config(timeouts);
-                if let Some(endpoint) = &self.endpoint {
-                    loader = loader.endpoint_url(endpoint);
-                }
-                Ok(aws_sdk_ssm::Client::new(&loader.load().await))
+                let config = self.target.sdk_config("AWS SSM").await.map_err(ParamsError)?;
+                Ok(aws_sdk_ssm::Client::new(&config))
             })
             .await
     }
@@ -103,10 +82,6 @@ impl ParamsProvider for SsmStore {
     }
 
     fn describe(&self) -> String {
-        match (&self.endpoint, &self.region) {
-            (Some(e), _) => format!("AWS SSM at {e}"),
-            (None, Some(r)) => format!("AWS SSM in {r}"),
-            (None, None) => "AWS SSM".into(),
-        }
+        format!("AWS SSM{}", self.target.describe())
     }
 }

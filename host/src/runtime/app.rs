@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, InstancePre};
+use wasmtime::component::InstancePre;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// The Parameter Store prefix Datomic nodes read, so existing parameter trees work as they are.
@@ -159,7 +159,7 @@ impl LoadedApp {
         context: AppContext,
     ) -> Result<LoadedApp, LoadError> {
         let engine = runtime.inner.engine.clone();
-        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &component))
+        let component = tokio::task::spawn_blocking(move || super::compiled::compile(&engine, &component))
             .await
             .map_err(|e| LoadError::Compile(e.to_string()))?
             .map_err(|e| LoadError::Compile(format!("{e:#}")))?;

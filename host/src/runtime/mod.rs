@@ -9,6 +9,7 @@
 mod app;
 pub mod bindings;
 mod call;
+pub mod compiled;
 mod engine;
 mod entry;
 mod host_cast;
