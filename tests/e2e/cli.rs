@@ -181,7 +181,17 @@ fn help_lists_only_working_subcommands() {
         .collect();
     assert_eq!(
         commands,
-        ["build", "invoke", "serve", "dev", "params", "help"]
+        [
+            "build",
+            "invoke",
+            "serve",
+            "dev",
+            "params",
+            "push",
+            "revisions",
+            "gc",
+            "help"
+        ]
     );
 }
 

@@ -10,4 +10,5 @@ mod moto;
 mod params;
 mod runtime;
 mod server;
+mod store;
 mod support;

@@ -2,11 +2,11 @@
 //! it into a runtime as a node of a compute group would.
 
 use super::Failure;
-use crate::config::{EnvironmentMap, IonConfig, is_plain_name};
 use super::store::StoreArgs;
-use crate::store::{LocalDir, RevName, ion_home};
+use crate::config::{EnvironmentMap, IonConfig, is_plain_name};
 use crate::params::{CachedParams, DEFAULT_TTL, LocalStore, ParamsProvider, SsmStore};
 use crate::runtime::{AppContext, DEFAULT_PARAMS_PREFIX, LoadedApp, Placement, Runtime};
+use crate::store::{LocalDir, RevName, ion_home};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

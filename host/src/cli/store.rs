@@ -72,7 +72,8 @@ pub(crate) fn run_push(args: PushArgs) -> Result<(), Failure> {
         no_build: args.no_build,
     };
     let report = tokio_runtime()?.block_on(async {
-        let runtime = Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;
+        let runtime =
+            Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;
         use std::io::IsTerminal;
         let bar = std::io::stderr()
             .is_terminal()
@@ -88,7 +89,11 @@ pub(crate) fn run_push(args: PushArgs) -> Result<(), Failure> {
     let m = &report.manifest;
     eprintln!(
         "{} {} of {}: uploaded {} bytes ({} parts) for a {}-byte component in {} parts ({:.1}%) to {}",
-        if report.already_pushed { "already pushed" } else { "pushed" },
+        if report.already_pushed {
+            "already pushed"
+        } else {
+            "pushed"
+        },
         m.name.as_str(),
         m.app_name,
         report.uploaded_bytes,
@@ -105,7 +110,10 @@ pub(crate) fn run_push(args: PushArgs) -> Result<(), Failure> {
 fn print_doc(doc: &Edn<'_>, json: bool) {
     if json {
         let value = ion_edn::edn_to_json(doc).unwrap_or_default();
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     } else {
         println!("{}", ion_edn::print(doc));
     }
@@ -157,10 +165,10 @@ pub fn push_output(report: &PushReport, store: &Store) -> Edn<'static> {
                 if let Some(w) = &c.wanted {
                     entry.push(("wanted", string(w.clone())));
                 }
-                entry.push((
-                    "host",
-                    c.host.clone().map_or(Edn::Nil, string),
-                ));
+                entry.push(("host", c.host.clone().map_or(Edn::Nil, string)));
+                if let Some(detail) = &c.detail {
+                    entry.push(("error", string(detail.clone())));
+                }
                 (string(c.interface.clone()), map(entry))
             })
             .collect();
@@ -232,7 +240,11 @@ pub struct GcArgs {
 pub(crate) fn run_gc(args: GcArgs) -> Result<(), Failure> {
     let store = args.store.open()?;
     let report = tokio_runtime()?
-        .block_on(gc::collect(&store, Duration::from_secs(args.grace_secs), args.dry_run))
+        .block_on(gc::collect(
+            &store,
+            Duration::from_secs(args.grace_secs),
+            args.dry_run,
+        ))
         .map_err(|e| Failure::Setup(format!("{e:#}")))?;
     println!(
         "{}",
@@ -258,7 +270,10 @@ pub(crate) fn run_op_map(text: &str) -> Result<(), Failure> {
         match ion_edn::get(&doc, key) {
             None => Ok(None),
             Some(Edn::Str(s)) => Ok(Some(s.to_string())),
-            Some(v) => Err(bad(format!(":{key}: expected a string, found {}", ion_edn::type_name(v)))),
+            Some(v) => Err(bad(format!(
+                ":{key}: expected a string, found {}",
+                ion_edn::type_name(v)
+            ))),
         }
     };
     match ion_edn::get(&doc, "op") {
@@ -286,6 +301,8 @@ pub(crate) fn run_op_map(text: &str) -> Result<(), Failure> {
             })
         }
         Some(Edn::Key(op)) => Err(bad(format!(":op :{op} is not known here (known: :push)"))),
-        _ => Err(bad(":op is missing; expected for example {:op :push}".into())),
+        _ => Err(bad(
+            ":op is missing; expected for example {:op :push}".into()
+        )),
     }
 }

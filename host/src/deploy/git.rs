@@ -24,7 +24,11 @@ pub fn reproducible_rev(app: &Path) -> Result<String, String> {
             "the git working tree {} has uncommitted changes ({}{})",
             top.display(),
             changed.join(", "),
-            if more > 0 { format!(" and {more} more") } else { String::new() }
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         ));
     }
     let head = git(&top, &["rev-parse", "HEAD"])

@@ -64,9 +64,15 @@ pub async fn push(
         })?),
     };
     let mut made = BTreeMap::new();
-    made.insert("by".to_owned(), format!("host {}", env!("CARGO_PKG_VERSION")));
+    made.insert(
+        "by".to_owned(),
+        format!("host {}", env!("CARGO_PKG_VERSION")),
+    );
     let component_path = if opts.no_build {
-        made.insert("build".to_owned(), "prebuilt (host push --no-build)".to_owned());
+        made.insert(
+            "build".to_owned(),
+            "prebuilt (host push --no-build)".to_owned(),
+        );
         crate::build::component_path(&opts.app)
     } else {
         made.insert("build".to_owned(), crate::build::RUST_BUILD.to_owned());
@@ -76,10 +82,15 @@ pub async fn push(
         made.insert("git-commit".to_owned(), sha.clone());
     }
     let bytes = std::fs::read(&component_path).with_context(|| {
-        format!("{}: cannot read the component; run `host build` first", component_path.display())
+        format!(
+            "{}: cannot read the component; run `host build` first",
+            component_path.display()
+        )
     })?;
-    let inspected = split::inspect(&bytes).map_err(|e| anyhow!("{}: {e:#}", component_path.display()))?;
-    let conflicts = conflicts::check(runtime, &inspected.imports);
+    let inspected =
+        split::inspect(&bytes).map_err(|e| anyhow!("{}: {e:#}", component_path.display()))?;
+    let conflicts = conflicts::check(runtime, &bytes, &inspected.imports)
+        .map_err(|e| anyhow!("{}: {e:#}", component_path.display()))?;
     let groups = store.groups().await?;
     let component = PartId::of(&bytes);
 
@@ -180,7 +191,12 @@ pub async fn push(
 
 /// Encodes a new part: as a delta against the part in the same place of the previous
 /// revision when that is smaller than half the part, else whole.
-async fn encode(store: &Store, previous: Option<&Manifest>, piece: &Piece, raw: &[u8]) -> Result<Vec<u8>> {
+async fn encode(
+    store: &Store,
+    previous: Option<&Manifest>,
+    piece: &Piece,
+    raw: &[u8],
+) -> Result<Vec<u8>> {
     let kind = piece.role.split(' ').next().unwrap_or_default();
     let base = previous.and_then(|m| {
         m.parts.iter().find(|p| p.role == piece.role).or_else(|| {
@@ -203,8 +219,10 @@ async fn encode(store: &Store, previous: Option<&Manifest>, piece: &Piece, raw: 
         {
             let base_id = base.id;
             let raw = raw_owned.clone();
-            let delta = tokio::task::spawn_blocking(move || part::encode_delta(&raw, base_id, &base_bytes, depth))
-                .await??;
+            let delta = tokio::task::spawn_blocking(move || {
+                part::encode_delta(&raw, base_id, &base_bytes, depth)
+            })
+            .await??;
             if delta.len() < raw_owned.len() / 2 {
                 return Ok(delta);
             }

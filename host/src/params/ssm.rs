@@ -31,7 +31,11 @@ impl SsmStore {
     async fn client(&self) -> Result<&aws_sdk_ssm::Client, ParamsError> {
         self.client
             .get_or_try_init(|| async {
-                let config = self.target.sdk_config("AWS SSM").await.map_err(ParamsError)?;
+                let config = self
+                    .target
+                    .sdk_config("AWS SSM")
+                    .await
+                    .map_err(ParamsError)?;
                 Ok(aws_sdk_ssm::Client::new(&config))
             })
             .await

@@ -159,10 +159,11 @@ impl LoadedApp {
         context: AppContext,
     ) -> Result<LoadedApp, LoadError> {
         let engine = runtime.inner.engine.clone();
-        let component = tokio::task::spawn_blocking(move || super::compiled::compile(&engine, &component))
-            .await
-            .map_err(|e| LoadError::Compile(e.to_string()))?
-            .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        let component =
+            tokio::task::spawn_blocking(move || super::compiled::compile(&engine, &component))
+                .await
+                .map_err(|e| LoadError::Compile(e.to_string()))?
+                .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
         let pre = runtime
             .inner
             .linker

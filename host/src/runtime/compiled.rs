@@ -36,7 +36,9 @@ pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
                 tracing::info!(component = %component_id, "compiled code loaded from the cache");
                 return Ok(component);
             }
-            Err(e) => tracing::warn!(path = %path.display(), "compiled-code cache entry refused, compiling: {e:#}"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "compiled-code cache entry refused, compiling: {e:#}")
+            }
         }
     }
     let started = Instant::now();

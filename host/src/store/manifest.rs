@@ -219,7 +219,8 @@ struct Fields<'s> {
 
 impl Fields<'_> {
     fn get<'a, 'e>(&self, m: &'a Edn<'e>, key: &str) -> Result<&'a Edn<'e>> {
-        ion_edn::get(m, key).ok_or_else(|| anyhow!("{}: {}:{key} is missing", self.source, self.path))
+        ion_edn::get(m, key)
+            .ok_or_else(|| anyhow!("{}: {}:{key} is missing", self.source, self.path))
     }
 
     fn str(&self, m: &Edn<'_>, key: &str) -> Result<String> {

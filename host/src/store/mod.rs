@@ -43,7 +43,9 @@ pub struct Store {
 pub fn ion_home() -> PathBuf {
     std::env::var_os("ION_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into())).join(".ion"))
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into())).join(".ion")
+        })
 }
 
 impl Store {
@@ -120,7 +122,10 @@ impl Store {
                 return Ok(bytes);
             }
             if depth > part::MAX_DEPTH {
-                bail!("part {id}: its delta chain is longer than {}", part::MAX_DEPTH);
+                bail!(
+                    "part {id}: its delta chain is longer than {}",
+                    part::MAX_DEPTH
+                );
             }
             let encoded = self.get_encoded(id).await?;
             let corrupt = |e: anyhow::Error| {
@@ -134,9 +139,10 @@ impl Store {
                 Some((base_id, _)) => Some(self.get_part_at(&base_id, depth + 1).await?),
                 None => None,
             };
-            let bytes = tokio::task::spawn_blocking(move || part::decode(&encoded, base.as_deref()))
-                .await?
-                .map_err(corrupt)?;
+            let bytes =
+                tokio::task::spawn_blocking(move || part::decode(&encoded, base.as_deref()))
+                    .await?
+                    .map_err(corrupt)?;
             let got = PartId::of(&bytes);
             if got != *id {
                 return Err(corrupt(anyhow!("its content hashes to {got}")));
@@ -171,11 +177,18 @@ impl Store {
     /// Stores a manifest unless one with that name exists; `false` when one did.
     pub async fn put_manifest(&self, manifest: &Manifest) -> Result<bool> {
         let key = Self::manifest_key(&manifest.app_name, &manifest.name);
-        let written = self.backend.put(&key, manifest.to_edn().into_bytes(), true).await?;
+        let written = self
+            .backend
+            .put(&key, manifest.to_edn().into_bytes(), true)
+            .await?;
         if written {
             let latest = format!("{} {}", manifest.name.key(), manifest.name.as_str());
             self.backend
-                .put(&format!("apps/{}/latest", manifest.app_name), latest.into_bytes(), false)
+                .put(
+                    &format!("apps/{}/latest", manifest.app_name),
+                    latest.into_bytes(),
+                    false,
+                )
                 .await?;
         }
         Ok(written)

@@ -67,7 +67,10 @@ pub fn header(encoded: &[u8]) -> Result<Header> {
         bail!("the stored object is not an encoded part (bad magic)");
     }
     if encoded[7] != VERSION {
-        bail!("part encoding version {} is not known to this host", encoded[7]);
+        bail!(
+            "part encoding version {} is not known to this host",
+            encoded[7]
+        );
     }
     let size = u64::from_le_bytes(encoded[9..17].try_into().expect("8 bytes"));
     match encoded[8] {
@@ -141,9 +144,14 @@ pub fn decode(encoded: &[u8], base: Option<&[u8]>) -> Result<Vec<u8>> {
         (Some((id, _)), None) => bail!("the part is a delta against {id}, which was not given"),
     };
     d.set_parameter(DParameter::WindowLogMax(31))?;
-    let out = d.decompress(frame, size).context("the part's compressed bytes are damaged")?;
+    let out = d
+        .decompress(frame, size)
+        .context("the part's compressed bytes are damaged")?;
     if out.len() != size {
-        bail!("the part decodes to {} bytes, its header says {size}", out.len());
+        bail!(
+            "the part decodes to {} bytes, its header says {size}",
+            out.len()
+        );
     }
     Ok(out)
 }
@@ -154,7 +162,9 @@ mod tests {
 
     #[test]
     fn whole_and_delta_round_trip_and_a_delta_of_a_small_change_is_small() {
-        let base: Vec<u8> = (0..200_000u32).flat_map(|i| (i * 7919 % 65_521).to_le_bytes()).collect();
+        let base: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i * 7919 % 65_521).to_le_bytes())
+            .collect();
         let mut next = base.clone();
         next[100_000..100_004].copy_from_slice(b"edit");
         let whole = encode_whole(&base).unwrap();

@@ -44,7 +44,11 @@ impl S3Store {
     async fn client(&self) -> Result<&Client> {
         self.client
             .get_or_try_init(|| async {
-                let shared = self.target.sdk_config("the S3 store").await.map_err(|e| anyhow!(e))?;
+                let shared = self
+                    .target
+                    .sdk_config("the S3 store")
+                    .await
+                    .map_err(|e| anyhow!(e))?;
                 let config = aws_sdk_s3::config::Builder::from(&shared)
                     .force_path_style(self.target.endpoint.is_some())
                     .build();
@@ -87,7 +91,11 @@ impl Backend for S3Store {
                 .await;
             match got {
                 Ok(out) => {
-                    let body = out.body.collect().await.map_err(|e| self.failed("reading", key, e))?;
+                    let body = out
+                        .body
+                        .collect()
+                        .await
+                        .map_err(|e| self.failed("reading", key, e))?;
                     Ok(Some(body.into_bytes().to_vec()))
                 }
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),

@@ -47,7 +47,8 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected> {
             Payload::ComponentSection { .. } => depth += 1,
             Payload::ComponentImportSection(reader) if depth == 0 => {
                 for import in reader {
-                    let import = import.map_err(|e| anyhow!("reading the component's imports: {e}"))?;
+                    let import =
+                        import.map_err(|e| anyhow!("reading the component's imports: {e}"))?;
                     imports.push(import.name.name.to_owned());
                 }
             }
@@ -69,7 +70,9 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected> {
     let mut glue = 0;
     for (i, m) in modules.iter().enumerate() {
         if m.start < at || m.end > bytes.len() {
-            return Err(anyhow!("nested module {i} at {m:?} overlaps what came before"));
+            return Err(anyhow!(
+                "nested module {i} at {m:?} overlaps what came before"
+            ));
         }
         if m.start > at {
             pieces.push(Piece {
@@ -102,6 +105,12 @@ mod tests {
         assert!(inspect(b"not wasm at all").is_err());
         let module = b"\0asm\x01\0\0\0";
         let got = inspect(module).unwrap();
-        assert_eq!(got.pieces, vec![Piece { role: "module 0".into(), range: 0..8 }]);
+        assert_eq!(
+            got.pieces,
+            vec![Piece {
+                role: "module 0".into(),
+                range: 0..8
+            }]
+        );
     }
 }
