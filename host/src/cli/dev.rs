@@ -18,6 +18,11 @@ use std::time::Duration;
 const SETTLE: Duration = Duration::from_millis(300);
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
+    if args.app.rev.is_some() || args.app.uname.is_some() {
+        return Err(Failure::Setup(
+            "host dev rebuilds an app folder as it changes; serve a pushed revision with `host serve --rev SHA` or `--uname NAME`".into(),
+        ));
+    }
     let app = args.app.clone();
     start(
         &args,
