@@ -61,7 +61,9 @@ async fn rate(app: Arc<LoadedApp>, tasks: usize, web: bool) -> f64 {
 }
 
 fn main() {
-    let app_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/starter");
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let app_dir = Path::new(&manifest_dir).join("../examples/starter");
     let component = ion_host::build::build_app(&app_dir).expect("building examples/starter");
     let bytes = std::fs::read(component).unwrap();
     let config = IonConfig::load(&app_dir.join("ion-config.edn")).unwrap();

@@ -211,8 +211,9 @@ fn cast_events_are_logged_with_app_ion_and_request_id() {
     assert!(out.status.success(), "{}", stderr(&out));
     let record: serde_json::Value = stderr(&out)
         .lines()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .unwrap_or_else(|| panic!("no JSON log line in {}", stderr(&out)));
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|r| r["target"] == "ion::cast")
+        .unwrap_or_else(|| panic!("no cast log line in {}", stderr(&out)));
     let fields = &record["fields"];
     assert_eq!(record["target"], "ion::cast");
     assert_eq!(

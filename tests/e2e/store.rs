@@ -554,3 +554,45 @@ fn pushes_to_s3_upload_each_part_once_and_load_back() {
     ));
     assert_eq!(stdout(&out), "[\"from s3\"]");
 }
+
+#[test]
+fn concurrent_pushes_to_one_store_all_land_whole() {
+    let dir = scratch("concurrent");
+    let store = dir.join("store");
+    let built = app("examples/starter");
+    let pushes: Vec<_> = ["p1", "p2", "p3", "p3"]
+        .iter()
+        .enumerate()
+        .map(|(i, uname)| {
+            host_at(&dir.join(format!("home-{i}")))
+                .args(["push", "--no-build", "--uname", uname, "--app"])
+                .arg(&built)
+                .arg("--store")
+                .arg(&store)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in pushes {
+        ok(child.wait_with_output().unwrap());
+    }
+    for uname in ["p1", "p2", "p3"] {
+        let out = ok(host_at(&dir.join("reader"))
+            .args(["invoke", "--uname", uname, "--store"])
+            .arg(&store)
+            .args(["echo", "[1]"])
+            .output()
+            .unwrap());
+        assert_eq!(stdout(&out), "[1]");
+    }
+    let names: Vec<String> = std::fs::read_dir(store.join("parts/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| n.len() == 64),
+        "stray temporary files: {names:?}"
+    );
+}

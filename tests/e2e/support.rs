@@ -1,7 +1,7 @@
 //! Test support: builds the guest apps once per test run with `host build`, and runs the
 //! `host` binary with a clean environment.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
@@ -14,10 +14,14 @@ pub const APPS: [&str; 3] = [
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_owned()
+    // Cargo sets CARGO_MANIFEST_DIR when it runs a test; prefer that to the build-time
+    // value, which is stale when a shared target dir was built from another checkout.
+    PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .parent()
+    .expect("host/ has a parent")
+    .to_owned()
 }
 
 /// Where guest builds go: beside the host's own build, in a target dir of their own so a

@@ -3,11 +3,12 @@ use serde_json::Value;
 
 /// The text of a sample event under `tests/cases/api-gateway/`.
 fn case(name: &str) -> String {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../tests/cases/api-gateway"
-    );
-    std::fs::read_to_string(format!("{dir}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+    // The run-time value: the build-time one is stale when a shared target dir was
+    // built from another checkout.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let path = format!("{manifest_dir}/../../../tests/cases/api-gateway/{name}");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// Owned header pairs.
