@@ -2,8 +2,10 @@
 //! this test run, driven through the real `host` binary and through the runtime library.
 
 mod cli;
+mod deploy;
 mod dev;
 mod env;
+mod fixtures;
 mod http_direct;
 mod lambda_api;
 mod moto;

@@ -14,6 +14,8 @@ pub const TOKEN: &str = "test-token";
 /// A running node.
 pub struct Server {
     child: Child,
+    /// The node's id in its compute group (empty outside one).
+    pub node: String,
     /// HTTP Direct base URL.
     pub http: String,
     /// Lambda API base URL.
@@ -39,26 +41,37 @@ impl Server {
         Self::spawn(&["dev"], dir, &[])
     }
 
+    /// A node of the stored compute group `group` (`host serve --group G --store S`),
+    /// with `env` added to its environment (for example AWS settings for an S3 store).
+    pub fn group_node(group: &str, store: &str, env: &[(&str, &str)]) -> Server {
+        let mut cmd = host();
+        cmd.args(["serve", "--group", group, "--store", store]);
+        cmd.envs(env.iter().copied());
+        Self::launch(cmd, &[])
+    }
+
     fn spawn(command: &[&str], dir: &std::path::Path, extra: &[&str]) -> Server {
+        let mut cmd = host();
+        cmd.args(command).arg("--app").arg(dir);
+        Self::launch(cmd, extra)
+    }
+
+    fn launch(mut cmd: std::process::Command, extra: &[&str]) -> Server {
         let log =
             std::env::temp_dir().join(format!("ion-serve-{}-{}.log", std::process::id(), uuid()));
-        let mut cmd = host();
-        cmd.args(command)
-            .arg("--app")
-            .arg(dir)
-            .args([
-                "--http",
-                "127.0.0.1:0",
-                "--lambda-api",
-                "127.0.0.1:0",
-                "--admin",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
-            .env("ION_ADMIN_TOKEN", TOKEN)
-            .env("ION_LOG_FORMAT", "json")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap());
+        cmd.args([
+            "--http",
+            "127.0.0.1:0",
+            "--lambda-api",
+            "127.0.0.1:0",
+            "--admin",
+            "127.0.0.1:0",
+        ])
+        .args(extra)
+        .env("ION_ADMIN_TOKEN", TOKEN)
+        .env("ION_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap());
         let mut child = cmd.spawn().expect("starting host serve");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
@@ -75,6 +88,10 @@ impl Server {
             _ => String::new(),
         };
         Server {
+            node: match ion_edn::get(&ready, "node") {
+                Some(Edn::Str(id)) => id.to_string(),
+                _ => String::new(),
+            },
             http: url("http-direct"),
             lambda: url("lambda-api"),
             admin: url("admin"),
@@ -164,6 +181,12 @@ impl Server {
             .arg(&self.lambda)
             .arg(requests.to_string());
         cmd
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Sends SIGTERM and waits for the process to exit.

@@ -121,14 +121,7 @@ impl AppArgs {
         } else {
             crate::build::build_app(&self.app).map_err(|e| Failure::Setup(format!("{e:#}")))?
         };
-        let provider = params_provider(&self.params, self.region.as_deref())?;
-        if !is_plain_name(&self.params_prefix) {
-            return Err(Failure::Setup(format!(
-                "--params-prefix {:?}: expected letters, digits, '-', '_' or '.'",
-                self.params_prefix
-            )));
-        }
-        let params = CachedParams::new(provider, Duration::from_secs(self.params_ttl_secs));
+        let params = self.cached_params()?;
         Ok(Prepared {
             config,
             group,
@@ -140,16 +133,42 @@ impl AppArgs {
 }
 
 impl AppArgs {
-    /// Fetches a pushed revision: its config (named by where it came from) and its
-    /// component, reassembled into `$ION_HOME/cache/revisions`.
-    fn fetch(&self, name: &RevName) -> Result<(PathBuf, IonConfig, PathBuf), Failure> {
-        let setup = |e: anyhow::Error| Failure::Setup(format!("{e:#}"));
-        let store = StoreArgs {
+    /// The parameter provider these arguments name, behind the node's cache.
+    pub fn cached_params(&self) -> Result<Arc<CachedParams>, Failure> {
+        let provider = params_provider(&self.params, self.region.as_deref())?;
+        if !is_plain_name(&self.params_prefix) {
+            return Err(Failure::Setup(format!(
+                "--params-prefix {:?}: expected letters, digits, '-', '_' or '.'",
+                self.params_prefix
+            )));
+        }
+        Ok(CachedParams::new(
+            provider,
+            Duration::from_secs(self.params_ttl_secs),
+        ))
+    }
+
+    /// Whether these arguments make a node of a stored compute group (`--group` and
+    /// `--store`, no revision named).
+    pub fn is_group_node(&self) -> bool {
+        self.group.is_some() && self.store.is_some() && self.rev.is_none() && self.uname.is_none()
+    }
+
+    /// The store these arguments name.
+    pub fn store(&self) -> Result<crate::store::Store, Failure> {
+        StoreArgs {
             store: self.store.clone(),
             region: self.region.clone(),
             ..Default::default()
         }
-        .open()?;
+        .open()
+    }
+
+    /// Fetches a pushed revision: its config (named by where it came from) and its
+    /// component, reassembled into `$ION_HOME/cache/revisions`.
+    fn fetch(&self, name: &RevName) -> Result<(PathBuf, IonConfig, PathBuf), Failure> {
+        let setup = |e: anyhow::Error| Failure::Setup(format!("{e:#}"));
+        let store = self.store()?;
         tokio_runtime()?.block_on(async {
             let manifest = store.find_revision(name).await.map_err(setup)?;
             let source = PathBuf::from(format!(

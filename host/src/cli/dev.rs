@@ -69,7 +69,7 @@ fn watch(args: AppArgs, runtime: Runtime, node: Arc<Node>) -> Result<impl Drop, 
                 let result = args.prepare().and_then(|prepared| handle.block_on(load(&runtime, prepared, true)));
                 match result {
                     Ok(app) => {
-                        node.swap(Slot::new(app, format!("dev-{generation}")));
+                        node.swap(Some(Slot::new(app, format!("dev-{generation}"))));
                         tracing::info!(revision = format!("dev-{generation}"), "swapped in the rebuilt app");
                     }
                     Err(Failure::Setup(e)) => tracing::error!(error = %e, "the change does not build or load; still serving the previous build"),

@@ -4,7 +4,9 @@
 
 mod app;
 mod dev;
+mod group;
 mod invoke;
+mod node;
 mod params;
 mod serve;
 mod store;
@@ -55,6 +57,16 @@ enum Command {
     Revisions(store::RevisionsArgs),
     /// Remove stored parts that no revision needs.
     Gc(store::GcArgs),
+    /// Create, change and show compute groups.
+    Group(group::GroupArgs),
+    /// Deploy a pushed revision to a compute group's nodes, one at a time, rolling back
+    /// on failure. Prints {:execution-arn … :status-command …}.
+    Deploy(group::DeployArgs),
+    /// Print a deploy's status: {:deploy-status S :code-deploy-status S …}.
+    DeployStatus(group::StatusArgs),
+    /// Runs a recorded deploy execution (what `host deploy` starts in the background).
+    #[command(hide = true)]
+    DeployRun(group::DeployArgs),
     /// The ion-dev op-map form, e.g. host '{:op :push :uname "janes-wip"}'.
     #[command(external_subcommand)]
     OpMap(Vec<String>),
@@ -79,6 +91,10 @@ pub fn main() -> ExitCode {
         Command::Push(args) => store::run_push(args),
         Command::Revisions(args) => store::run_revisions(args),
         Command::Gc(args) => store::run_gc(args),
+        Command::Group(args) => group::run_group(args),
+        Command::Deploy(args) => group::run_deploy(args),
+        Command::DeployStatus(args) => group::run_status(args),
+        Command::DeployRun(args) => group::run_deploy_run(args),
         Command::OpMap(words) => match words.as_slice() {
             [map] if map.trim_start().starts_with('{') => store::run_op_map(map),
             _ => Err(Failure::Setup(format!(

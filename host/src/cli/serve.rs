@@ -97,6 +97,9 @@ impl ListenArgs {
 }
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
+    if args.app.is_group_node() {
+        return super::node::run(args);
+    }
     let revision = |prepared: &super::app::Prepared| prepared.component.display().to_string();
     start(&args, false, revision, |node, listeners, _runtime| {
         run_node(node, listeners)
@@ -149,7 +152,7 @@ pub(crate) async fn run_node(
     Ok(())
 }
 
-fn spawn_signal_watch(shutdown: CancellationToken) {
+pub(crate) fn spawn_signal_watch(shutdown: CancellationToken) {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut int)) = (

@@ -300,7 +300,73 @@ pub(crate) fn run_op_map(text: &str) -> Result<(), Failure> {
                 },
             })
         }
-        Some(Edn::Key(op)) => Err(bad(format!(":op :{op} is not known here (known: :push)"))),
+        Some(Edn::Key(op)) if op == "deploy" || op == "deploy-status" => {
+            let known: &[&str] = if op == "deploy" {
+                &[
+                    "op",
+                    "group",
+                    "rev",
+                    "uname",
+                    "creds-profile",
+                    "region",
+                    "store",
+                    "endpoint-url",
+                    "wait",
+                ]
+            } else {
+                &[
+                    "op",
+                    "execution-arn",
+                    "creds-profile",
+                    "region",
+                    "store",
+                    "endpoint-url",
+                    "wait",
+                ]
+            };
+            for key in entries.keys() {
+                if !matches!(key, Edn::Key(k) if known.contains(&k.as_ref())) {
+                    return Err(bad(format!(
+                        "unknown key {} for :{op} (known: {})",
+                        ion_edn::print(key),
+                        known
+                            .iter()
+                            .map(|k| format!(":{k}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )));
+                }
+            }
+            let store = StoreArgs {
+                store: str_of("store")?,
+                region: str_of("region")?,
+                creds_profile: str_of("creds-profile")?,
+                endpoint_url: str_of("endpoint-url")?,
+            };
+            let wait = matches!(ion_edn::get(&doc, "wait"), Some(Edn::Bool(true)));
+            if op == "deploy" {
+                super::group::run_deploy(super::group::DeployArgs {
+                    group: str_of("group")?
+                        .ok_or_else(|| bad(":group is required for :deploy".into()))?,
+                    rev: str_of("rev")?,
+                    uname: str_of("uname")?,
+                    wait,
+                    store,
+                    ..Default::default()
+                })
+            } else {
+                super::group::run_status(super::group::StatusArgs {
+                    execution_arn: str_of("execution-arn")?.ok_or_else(|| {
+                        bad(":execution-arn is required for :deploy-status".into())
+                    })?,
+                    wait,
+                    store,
+                })
+            }
+        }
+        Some(Edn::Key(op)) => Err(bad(format!(
+            ":op :{op} is not known here (known: :push, :deploy, :deploy-status)"
+        ))),
         _ => Err(bad(
             ":op is missing; expected for example {:op :push}".into()
         )),

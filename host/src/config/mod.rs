@@ -12,7 +12,7 @@ mod read;
 
 pub use environment::{AppInfo, EnvironmentMap};
 pub use error::{ConfigError, Problem};
-pub use instance::InstanceSettings;
+pub use instance::{DEFAULT_INSTANCE_TYPE, INSTANCE_TYPES, InstanceSettings};
 pub use ion_config::{
     ConcurrencyLimit, FnName, HttpDirectConfig, Integration, IonConfig, LambdaConfig,
     MAX_LAMBDA_NAME_LEN, is_plain_name,

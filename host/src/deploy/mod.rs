@@ -1,7 +1,14 @@
 //! Getting an app from a developer's folder to the nodes: `push` (build, check, split and
 //! upload a revision to the store) and its checks (`git` for reproducibility, `conflicts`
-//! for the interfaces a component imports). Talks to revisions only through `store`.
+//! for the interfaces a component imports); compute groups and their nodes (`records`);
+//! deploys (`orchestrate` drives one node at a time and rolls back, `execution` records
+//! it, `node` is the node's side of a step). Talks to revisions only through `store`,
+//! to nodes only through their admin API.
 
 pub mod conflicts;
+pub mod execution;
 pub mod git;
+pub mod node;
+pub mod orchestrate;
 pub mod push;
+pub mod records;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use wasmtime::component::InstancePre;
+use wasmtime::component::{Component, InstancePre};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// The Parameter Store prefix Datomic nodes read, so existing parameter trees work as they are.
@@ -158,16 +158,31 @@ impl LoadedApp {
         config: IonConfig,
         context: AppContext,
     ) -> Result<LoadedApp, LoadError> {
+        let component = Self::compile(runtime, component).await?;
+        Self::load_compiled(runtime, &component, config, context).await
+    }
+
+    /// Compiles a component's bytes, or loads the code compiled for them before.
+    pub async fn compile(runtime: &Runtime, component: Vec<u8>) -> Result<Component, LoadError> {
         let engine = runtime.inner.engine.clone();
-        let component =
-            tokio::task::spawn_blocking(move || super::compiled::compile(&engine, &component))
-                .await
-                .map_err(|e| LoadError::Compile(e.to_string()))?
-                .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        tokio::task::spawn_blocking(move || super::compiled::compile(&engine, &component))
+            .await
+            .map_err(|e| LoadError::Compile(e.to_string()))?
+            .map_err(|e| LoadError::Compile(format!("{e:#}")))
+    }
+
+    /// Links a compiled component, asks it what it exports, runs its `init`, and checks
+    /// `config` against it.
+    pub async fn load_compiled(
+        runtime: &Runtime,
+        component: &Component,
+        config: IonConfig,
+        context: AppContext,
+    ) -> Result<LoadedApp, LoadError> {
         let pre = runtime
             .inner
             .linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .map_err(|e| LoadError::Imports(format!("{e:#}")))?;
         let describe = describe::GuestIndices::new(&pre).ok();
         let proxy = describe.is_none() && ProxyPre::new(pre.clone()).is_ok();

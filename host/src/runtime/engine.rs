@@ -72,6 +72,7 @@ fn engine_config(settings: &InstanceSettings) -> Config {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.memory_init_cow(true);
+    config.max_wasm_stack(settings.stack_limit_kib as usize * 1024);
     let max = settings.max_instances;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(max);

@@ -1,13 +1,15 @@
-//! The admin API: health and what the node serves, for operators and (later) the deploy
-//! orchestrator. Every request needs `Authorization: Bearer <token>`, compared in
-//! constant time.
+//! The admin API: health and what the node serves, for operators, and the deploy step
+//! the orchestrator drives (`POST /deploy`: load a revision, then swap it in while calls
+//! in flight finish on the old one). Every request needs `Authorization: Bearer
+//! <token>`, compared in constant time.
 
 use super::Node;
-use super::body::{Body, respond};
+use super::body::{Body, ReadError, read_limited, respond};
 use crate::runtime::kind_name;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Serves one admin request.
 pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>) -> Response<Body> {
@@ -27,7 +29,26 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
             .insert("www-authenticate", "Bearer".parse().expect("valid header"));
         return r;
     }
-    let slot = node.current();
+    if req.method() == Method::POST && req.uri().path() == "/deploy" {
+        return deploy(node, req).await;
+    }
+    let Some(slot) = node.current() else {
+        return match (req.method(), req.uri().path()) {
+            (&Method::GET, "/health") => respond(
+                200,
+                "application/edn",
+                format!(
+                    "{{:status :ok, :group {}, :revision nil}}",
+                    ion_edn::quote(&node.group)
+                ),
+            ),
+            (method, path) => respond(
+                404,
+                "text/plain; charset=utf-8",
+                format!("no admin operation at {method} {path} on a node serving no revision"),
+            ),
+        };
+    };
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/health") => {
             let admitted = slot.gate.as_ref().map_or(0, |g| g.admitted());
@@ -72,5 +93,62 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
             "text/plain; charset=utf-8",
             format!("no admin operation at {method} {path}"),
         ),
+    }
+}
+
+/// `POST /deploy`: loads the revision the body names with the node's deployer and swaps
+/// it in. Answers 200 with the step's timings, or 422 with why the revision cannot serve
+/// (the node then keeps serving what it served).
+async fn deploy(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
+    let Some(deployer) = node.deployer.clone() else {
+        return respond(
+            409,
+            "text/plain; charset=utf-8",
+            "this node is not in a stored compute group (start it with --group and --store)",
+        );
+    };
+    let body = match read_limited(req.into_body(), 64 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(ReadError::TooLarge) => {
+            return respond(
+                413,
+                "text/plain; charset=utf-8",
+                "a deploy request is at most 64 KiB",
+            );
+        }
+        Err(ReadError::Failed(e)) => return respond(400, "text/plain; charset=utf-8", e),
+    };
+    let _one_at_a_time = node.deploying.lock().await;
+    match deployer.load(&body).await {
+        Ok(loaded) => {
+            let revision = loaded.slot.as_ref().map(|s| s.revision.clone());
+            let started = Instant::now();
+            node.swap(loaded.slot);
+            let swap_ms = started.elapsed().as_millis() as u64;
+            let timings: String = loaded
+                .timings
+                .iter()
+                .chain([("swap", swap_ms)].iter())
+                .map(|(phase, ms)| format!(":{phase}-ms {ms}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            tracing::info!(revision = ?revision, %timings, "deployed");
+            respond(
+                200,
+                "application/edn",
+                format!(
+                    "{{:status :ok, :revision {}, {timings}}}",
+                    revision.map_or("nil".to_owned(), |r| ion_edn::quote(&r))
+                ),
+            )
+        }
+        Err(error) => {
+            tracing::warn!(%error, "deploy step refused; still serving the previous revision");
+            respond(
+                422,
+                "application/edn",
+                format!("{{:status :failed, :error {}}}", ion_edn::quote(&error)),
+            )
+        }
     }
 }

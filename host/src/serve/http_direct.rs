@@ -72,7 +72,16 @@ pub async fn handle(
     local: SocketAddr,
 ) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let slot = node.current();
+    let Some(slot) = node.current() else {
+        let e = IonError::new(
+            Category::Unavailable,
+            format!(
+                "no revision is deployed to compute group {} yet",
+                node.group
+            ),
+        );
+        return anomaly(&e, &request_id);
+    };
     let (Some(config), Some(gate)) = (slot.app.config().http_direct.as_ref(), slot.gate.as_ref())
     else {
         let e = IonError::new(

@@ -97,8 +97,17 @@ async fn invoke(
         .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("Qualifier=")))
         .map(percent_decode);
     let (function_name, arn_qualifier) = function_name(&function);
-    let slot = node.current();
     let arn = function_arn(function_name);
+    let Some(slot) = node.current() else {
+        return Err(ApiError::new(
+            404,
+            "ResourceNotFoundException",
+            format!(
+                "Function not found: {arn} (no revision is deployed to compute group {} yet)",
+                node.group
+            ),
+        ));
+    };
     let lambda = slot
         .app
         .config()
@@ -148,7 +157,10 @@ async fn invoke(
                 .app
                 .lambda_context(&node.group, &lambda, request_id, client_context);
             node.background.spawn(async move {
-                let slot = node2.current();
+                let Some(slot) = node2.current() else {
+                    tracing::warn!(request_id = rid, lambda = name, "asynchronous invocation dropped: the node serves no revision now");
+                    return;
+                };
                 let outcome = match slot.app.acquire_lambda(&name).await {
                     Ok(permit) => slot.app.call_lambda_with(permit, &input, context).await.result.map(|_| ()),
                     Err(e) => Err(e),

@@ -12,7 +12,7 @@ mod lambda_api;
 mod listener;
 
 use crate::runtime::LoadedApp;
-use arc_swap::ArcSwap;
+use arc_swap::ArcSwapOption;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -55,11 +55,16 @@ impl Slot {
     }
 }
 
-/// One node: the current app, its compute group, and its background work.
+/// One node: the current app (none before a compute group's first deploy), its compute
+/// group, what loads revisions for the admin API's deploys, and its background work.
 pub struct Node {
-    slot: ArcSwap<Slot>,
+    slot: ArcSwapOption<Slot>,
     /// The compute group: lambdas are `{group}-{name}`.
     pub group: String,
+    /// Loads revisions for deploys; `None` on a node that is not in a stored group.
+    pub(crate) deployer: Option<Arc<dyn Deployer>>,
+    /// One deploy step at a time on this node.
+    pub(crate) deploying: tokio::sync::Mutex<()>,
     /// Asynchronous (`Event`) invocations still running.
     pub(crate) background: TaskTracker,
 }
@@ -67,22 +72,55 @@ pub struct Node {
 impl Node {
     /// A node serving `slot` in `group`.
     pub fn new(slot: Slot, group: String) -> Arc<Node> {
+        Node::in_group(Some(slot), group, None)
+    }
+
+    /// A node of a stored compute group: serving `slot` if the group has a revision, and
+    /// loading revisions with `deployer` when the orchestrator asks.
+    pub fn in_group(
+        slot: Option<Slot>,
+        group: String,
+        deployer: Option<Arc<dyn Deployer>>,
+    ) -> Arc<Node> {
         Arc::new(Node {
-            slot: ArcSwap::from_pointee(slot),
+            slot: ArcSwapOption::new(slot.map(Arc::new)),
             group,
+            deployer,
+            deploying: tokio::sync::Mutex::new(()),
             background: TaskTracker::new(),
         })
     }
 
-    /// The app served now.
-    pub fn current(&self) -> Arc<Slot> {
+    /// The app served now, if any.
+    pub fn current(&self) -> Option<Arc<Slot>> {
         self.slot.load_full()
     }
 
-    /// Serves `slot` from now on; calls already running finish on the old one.
-    pub fn swap(&self, slot: Slot) {
-        self.slot.store(Arc::new(slot));
+    /// Serves `slot` from now on (nothing, for `None`); calls already running finish on
+    /// the old one.
+    pub fn swap(&self, slot: Option<Slot>) {
+        self.slot.store(slot.map(Arc::new));
     }
+}
+
+/// A deploy step's outcome on a node: the slot to serve (or `None` to serve nothing) and
+/// how long each phase took, in milliseconds.
+pub struct Loaded {
+    /// What to swap in.
+    pub slot: Option<Slot>,
+    /// `(phase, ms)` pairs: fetch, compile, validate.
+    pub timings: Vec<(&'static str, u64)>,
+}
+
+/// Loads the revision a deploy names. Provided by the command line, which knows the
+/// store and the runtime; serving only swaps what it returns.
+pub trait Deployer: Send + Sync {
+    /// Loads `target`, the EDN map the orchestrator sent (`{:app-name … :rev …}` or
+    /// `{:none true}`), or says why it cannot.
+    fn load<'a>(
+        &'a self,
+        target: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, String>> + Send + 'a>>;
 }
 
 /// The addresses a node actually bound (ports chosen by the OS when 0 was asked for).

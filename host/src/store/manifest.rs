@@ -207,23 +207,32 @@ impl Manifest {
     }
 }
 
-fn map<const N: usize>(entries: [(&str, Edn<'static>); N]) -> Edn<'static> {
+/// An EDN map from keyword names to values.
+pub(crate) fn map<const N: usize>(entries: [(&str, Edn<'static>); N]) -> Edn<'static> {
     Edn::Map(entries.into_iter().map(|(k, v)| (keyword(k), v)).collect())
 }
 
-/// Typed field access with errors that name the manifest and the field.
-struct Fields<'s> {
-    source: &'s str,
-    path: &'s str,
+/// Typed field access with errors that name the document and the field.
+pub(crate) struct Fields<'s> {
+    pub(crate) source: &'s str,
+    pub(crate) path: &'s str,
 }
 
 impl Fields<'_> {
-    fn get<'a, 'e>(&self, m: &'a Edn<'e>, key: &str) -> Result<&'a Edn<'e>> {
+    /// A string field that may be absent or nil.
+    pub(crate) fn opt_str(&self, m: &Edn<'_>, key: &str) -> Result<Option<String>> {
+        match ion_edn::get(m, key) {
+            None | Some(Edn::Nil) => Ok(None),
+            Some(_) => self.str(m, key).map(Some),
+        }
+    }
+
+    pub(crate) fn get<'a, 'e>(&self, m: &'a Edn<'e>, key: &str) -> Result<&'a Edn<'e>> {
         ion_edn::get(m, key)
             .ok_or_else(|| anyhow!("{}: {}:{key} is missing", self.source, self.path))
     }
 
-    fn str(&self, m: &Edn<'_>, key: &str) -> Result<String> {
+    pub(crate) fn str(&self, m: &Edn<'_>, key: &str) -> Result<String> {
         match self.get(m, key)? {
             Edn::Str(s) => Ok(s.to_string()),
             v => bail!(
@@ -235,7 +244,7 @@ impl Fields<'_> {
         }
     }
 
-    fn size(&self, m: &Edn<'_>, key: &str) -> Result<u64> {
+    pub(crate) fn size(&self, m: &Edn<'_>, key: &str) -> Result<u64> {
         match self.get(m, key)? {
             Edn::Int(n) if *n >= 0 => Ok(*n as u64),
             v => bail!(

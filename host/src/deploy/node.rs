@@ -1,0 +1,183 @@
+//! The node's side of a compute group: registering in the store and keeping the record
+//! fresh, and loading a revision when the orchestrator asks (fetch the parts it lacks,
+//! compile or take compiled code from the cache, link, describe, run `init`, check the
+//! config, each phase timed). Serving and swapping are the serve module's.
+
+use super::records::{Group, NodeRecord, RevRef, now_ms, now_rfc3339};
+use crate::config::{EnvironmentMap, IonConfig};
+use crate::params::CachedParams;
+use crate::runtime::{AppContext, LoadedApp, Placement, Runtime};
+use crate::serve::{Deployer, Loaded, Node, Slot};
+use crate::store::{RevName, Store};
+use anyhow::{Result, anyhow};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often a node refreshes its record.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// Loads revisions of a group's app on this node.
+pub struct GroupDeployer {
+    /// The store revisions come from.
+    pub store: Store,
+    /// The node's runtime.
+    pub runtime: Runtime,
+    /// The group.
+    pub group: String,
+    /// Where get-params reads.
+    pub params: Arc<CachedParams>,
+    /// The first segment of parameter paths.
+    pub params_prefix: String,
+}
+
+impl GroupDeployer {
+    /// Loads `target` (or nothing, for `None`), with the group's environment map as it
+    /// is in the store now.
+    pub async fn load_revision(&self, target: Option<&RevRef>) -> Result<Loaded, String> {
+        let Some(target) = target else {
+            return Ok(Loaded {
+                slot: None,
+                timings: Vec::new(),
+            });
+        };
+        let started = Instant::now();
+        let group = Group::require(&self.store, &self.group)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let manifest = self
+            .store
+            .get_manifest(&target.app_name, &target.name)
+            .await
+            .map_err(|e| format!("{e:#}"))?
+            .ok_or_else(|| {
+                format!(
+                    "the store {} has no revision {}",
+                    self.store.describe(),
+                    target.describe()
+                )
+            })?;
+        let bytes = self
+            .store
+            .component(&manifest)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let fetch = started.elapsed();
+        let source = std::path::PathBuf::from(format!("{} ion-config.edn", target.describe()));
+        let config = IonConfig::parse(&manifest.ion_config, &source).map_err(|e| e.to_string())?;
+        if let Err(problems) = config.validate_for_group(&self.group) {
+            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(lines.join("; "));
+        }
+        let env_map =
+            EnvironmentMap::parse(&group.env, &format!("compute group {} :env", self.group))
+                .map_err(|e| e.to_string())?;
+        let placement = Placement {
+            group: Some(self.group.clone()),
+            env_map,
+            dev_mode: false,
+            params: Some(self.params.clone()),
+            params_prefix: self.params_prefix.clone(),
+        };
+        let context = AppContext::new(&config, placement).map_err(|e| e.to_string())?;
+        let compiling = Instant::now();
+        let component = LoadedApp::compile(&self.runtime, bytes)
+            .await
+            .map_err(|e| e.to_string())?;
+        let compile = compiling.elapsed();
+        let validating = Instant::now();
+        let app = LoadedApp::load_compiled(&self.runtime, &component, config, context)
+            .await
+            .map_err(|e| e.to_string())?;
+        let validate = validating.elapsed();
+        let ms = |d: Duration| d.as_millis() as u64;
+        Ok(Loaded {
+            slot: Some(Slot::new(app, target.describe())),
+            timings: vec![
+                ("fetch", ms(fetch)),
+                ("compile", ms(compile)),
+                ("validate", ms(validate)),
+            ],
+        })
+    }
+}
+
+impl Deployer for GroupDeployer {
+    fn load<'a>(
+        &'a self,
+        target: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, String>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let doc =
+                ion_edn::read(target).map_err(|e| format!("the deploy request is not EDN: {e}"))?;
+            if matches!(ion_edn::get(&doc, "none"), Some(ion_edn::Edn::Bool(true))) {
+                return self.load_revision(None).await;
+            }
+            let text = |k: &str| match ion_edn::get(&doc, k) {
+                Some(ion_edn::Edn::Str(s)) => Some(s.to_string()),
+                _ => None,
+            };
+            let name = match (text("rev"), text("uname")) {
+                (Some(r), None) => RevName::Rev(r),
+                (None, Some(u)) => RevName::Uname(u),
+                _ => return Err("the deploy request needs exactly one of :rev and :uname".into()),
+            };
+            let app_name = text("app-name").ok_or("the deploy request needs :app-name")?;
+            self.load_revision(Some(&RevRef { app_name, name })).await
+        })
+    }
+}
+
+/// Registers `node` in the store and refreshes its record every `HEARTBEAT` until
+/// `stop`; then removes it.
+pub async fn keep_registered(
+    store: Store,
+    node: Arc<Node>,
+    mut record: NodeRecord,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        record.heartbeat_ms = now_ms();
+        record.revision = node.current().map(|s| s.revision.clone());
+        if let Err(e) = record.put(&store).await {
+            tracing::warn!(node = record.id, "cannot refresh the node's record: {e:#}");
+        }
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(HEARTBEAT) => {}
+        }
+    }
+    if let Err(e) = record.remove(&store).await {
+        tracing::warn!(node = record.id, "cannot remove the node's record: {e:#}");
+    }
+}
+
+/// A new node record for `group` with the bound addresses.
+pub fn new_record(
+    group: &str,
+    admin: String,
+    http_direct: Option<String>,
+    lambda_api: Option<String>,
+) -> NodeRecord {
+    NodeRecord {
+        id: format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+        group: group.to_owned(),
+        admin,
+        http_direct,
+        lambda_api,
+        revision: None,
+        started_at: now_rfc3339(),
+        heartbeat_ms: now_ms(),
+    }
+}
+
+/// The group's current revision loaded for a node starting up (nothing when none was
+/// deployed; an error when it cannot load).
+pub async fn load_current(deployer: &GroupDeployer) -> Result<Option<Slot>> {
+    let group = Group::require(&deployer.store, &deployer.group).await?;
+    let loaded = deployer
+        .load_revision(group.current.as_ref())
+        .await
+        .map_err(|e| anyhow!("the group's current revision does not load: {e}"))?;
+    Ok(loaded.slot)
+}

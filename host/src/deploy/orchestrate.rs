@@ -1,0 +1,243 @@
+//! Running a deploy: one live node at a time, each told over its admin API to load the
+//! revision and swap it in. When a node refuses, every node already switched is told to
+//! go back to the group's previous revision and the execution ends `FAILED` with the
+//! node's error; the group's record changes only when every node succeeded. One
+//! execution per group at a time (a lock object in the store).
+
+use super::execution::{Execution, NodeStep};
+use super::records::{Group, NodeRecord, RevRef, now_ms, now_rfc3339};
+use crate::store::{RevName, Store};
+use anyhow::{Result, anyhow, bail};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::time::{Duration, Instant};
+
+/// How long one node may take to load a revision.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(300);
+/// A lock older than this belongs to an orchestrator that died; it is taken over.
+const STALE_LOCK: Duration = Duration::from_secs(900);
+
+/// Checks that `name` can be deployed to `group` and records a new execution for it.
+pub async fn begin(store: &Store, group: &str, name: &RevName) -> Result<Execution> {
+    let record = Group::require(store, group).await?;
+    let manifest = store.find_revision(name).await?;
+    let source = std::path::PathBuf::from(format!(
+        "{} of {} ion-config.edn",
+        manifest.name.as_str(),
+        manifest.app_name
+    ));
+    let config = crate::config::IonConfig::parse(&manifest.ion_config, &source)
+        .map_err(|e| anyhow!("{e}"))?;
+    if let Err(problems) = config.validate_for_group(group) {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        bail!(
+            "{} cannot be deployed to {group}: {}",
+            source.display(),
+            lines.join("; ")
+        );
+    }
+    let target = RevRef {
+        app_name: manifest.app_name.clone(),
+        name: manifest.name.clone(),
+    };
+    let execution = Execution::new(group, target, record.current.clone());
+    lock(store, &execution).await?;
+    execution.save(store).await?;
+    Ok(execution)
+}
+
+async fn lock(store: &Store, execution: &Execution) -> Result<()> {
+    let key = format!("groups/{}/deploying", execution.group);
+    let content = format!("{} {}", now_ms(), execution.arn());
+    if store
+        .backend()
+        .put(&key, content.clone().into_bytes(), true)
+        .await?
+    {
+        return Ok(());
+    }
+    let held = store.backend().get(&key).await?.unwrap_or_default();
+    let held = String::from_utf8_lossy(&held).into_owned();
+    let (since, arn) = held.split_once(' ').unwrap_or(("0", ""));
+    let age = now_ms().saturating_sub(since.parse().unwrap_or(0));
+    if age < STALE_LOCK.as_millis() as u64 {
+        bail!(
+            "a deploy to {} is running ({arn}); wait for it (`host deploy-status --execution-arn {arn} --wait`)",
+            execution.group
+        );
+    }
+    tracing::warn!(
+        group = execution.group,
+        stale = arn,
+        "taking over a deploy lock left by a stopped orchestrator"
+    );
+    store
+        .backend()
+        .put(&key, content.into_bytes(), false)
+        .await?;
+    Ok(())
+}
+
+/// Runs `execution` to its end and returns it as recorded.
+pub async fn run(store: &Store, mut execution: Execution, token: &str) -> Result<Execution> {
+    let outcome = steps(store, &mut execution, token).await;
+    if let Err(e) = &outcome {
+        execution.status = "FAILED".into();
+        execution.error.get_or_insert_with(|| format!("{e:#}"));
+    }
+    execution.finished_at = Some(now_rfc3339());
+    let saved = execution.save(store).await;
+    let _ = store
+        .backend()
+        .delete(&format!("groups/{}/deploying", execution.group))
+        .await;
+    saved?;
+    Ok(execution)
+}
+
+async fn steps(store: &Store, execution: &mut Execution, token: &str) -> Result<()> {
+    let now = now_ms();
+    let nodes: Vec<NodeRecord> = NodeRecord::list(store, &execution.group)
+        .await?
+        .into_iter()
+        .filter(|n| n.is_live(now))
+        .collect();
+    execution.nodes = nodes
+        .iter()
+        .map(|n| NodeStep {
+            id: n.id.clone(),
+            admin: n.admin.clone(),
+            status: "PENDING".into(),
+            timings: Vec::new(),
+            error: None,
+        })
+        .collect();
+    execution.save(store).await?;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let target = target_edn(Some(&execution.target));
+    for i in 0..execution.nodes.len() {
+        execution.nodes[i].status = "RUNNING".into();
+        execution.save(store).await?;
+        let started = Instant::now();
+        match step(&client, &execution.nodes[i].admin, token, &target).await {
+            Ok(mut timings) => {
+                timings.push(("total".into(), started.elapsed().as_millis() as u64));
+                execution.nodes[i].timings = timings;
+                execution.nodes[i].status = "SUCCEEDED".into();
+                execution.save(store).await?;
+            }
+            Err(error) => {
+                let node = execution.nodes[i].id.clone();
+                execution.nodes[i].status = "FAILED".into();
+                execution.nodes[i].error = Some(error.clone());
+                execution.error = Some(format!(
+                    "node {node} refused {}: {error}",
+                    execution.target.describe()
+                ));
+                execution.status = "FAILED".into();
+                execution.save(store).await?;
+                roll_back(store, execution, &client, token, i).await?;
+                return Ok(());
+            }
+        }
+    }
+    let mut group = Group::require(store, &execution.group).await?;
+    if group.current.as_ref() != Some(&execution.target) {
+        group.previous = group.current.take();
+        group.current = Some(execution.target.clone());
+    }
+    group.updated_at = now_rfc3339();
+    group.put(store, false).await?;
+    execution.status = "SUCCEEDED".into();
+    Ok(())
+}
+
+/// Sends every node before `failed` back to the previous revision, last switched first.
+async fn roll_back(
+    store: &Store,
+    execution: &mut Execution,
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    token: &str,
+    failed: usize,
+) -> Result<()> {
+    let previous = target_edn(execution.previous.as_ref());
+    for i in (0..failed).rev() {
+        match step(client, &execution.nodes[i].admin, token, &previous).await {
+            Ok(_) => execution.nodes[i].status = "ROLLED_BACK".into(),
+            Err(e) => {
+                execution.nodes[i].status = "ROLLBACK_FAILED".into();
+                execution.nodes[i].error = Some(e);
+            }
+        }
+        execution.save(store).await?;
+    }
+    Ok(())
+}
+
+fn target_edn(target: Option<&RevRef>) -> String {
+    match target {
+        Some(t) => format!(
+            "{{:app-name {}, :{} {}}}",
+            ion_edn::quote(&t.app_name),
+            t.name.key(),
+            ion_edn::quote(t.name.as_str())
+        ),
+        None => "{:none true}".into(),
+    }
+}
+
+/// One node's deploy step: its timings, or why it refused.
+async fn step(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    admin: &str,
+    token: &str,
+    target: &str,
+) -> Result<Vec<(String, u64)>, String> {
+    let req = hyper::Request::post(format!("http://{admin}/deploy"))
+        .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(hyper::header::CONTENT_TYPE, "application/edn")
+        .body(Full::new(Bytes::from(target.to_owned())))
+        .map_err(|e| e.to_string())?;
+    let response = tokio::time::timeout(STEP_TIMEOUT, async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| format!("cannot reach its admin API at {admin}: {e}"))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok::<_, String>((status, String::from_utf8_lossy(&body).into_owned()))
+    })
+    .await
+    .map_err(|_| format!("no answer from {admin} within {} s", STEP_TIMEOUT.as_secs()))??;
+    let (status, body) = response;
+    let doc = ion_edn::read(&body).ok();
+    match (status, &doc) {
+        (200, Some(doc)) => Ok(match doc {
+            ion_edn::Edn::Map(m) => m
+                .iter()
+                .filter_map(|(k, v)| match (k, v) {
+                    (ion_edn::Edn::Key(k), ion_edn::Edn::Int(ms)) => {
+                        k.strip_suffix("-ms").map(|p| (p.to_owned(), *ms as u64))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }),
+        (_, Some(doc)) if ion_edn::get(doc, "error").is_some() => {
+            Err(match ion_edn::get(doc, "error") {
+                Some(ion_edn::Edn::Str(s)) => s.to_string(),
+                _ => body,
+            })
+        }
+        (401, _) => Err(format!("its admin API refused the token (401): {body}")),
+        _ => Err(format!("its admin API answered {status}: {body}")),
+    }
+}
