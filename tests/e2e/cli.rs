@@ -190,6 +190,9 @@ fn help_lists_only_working_subcommands() {
             "push",
             "revisions",
             "gc",
+            "group",
+            "deploy",
+            "deploy-status",
             "help"
         ]
     );
