@@ -94,6 +94,37 @@ fn deploy(
     (doc, out.status.code())
 }
 
+/// `host deploy` in the background, then `host deploy-status --wait` on what it printed.
+fn deploy_in_background(
+    dir: &Path,
+    store: &str,
+    env: &[(&str, &str)],
+    uname: &str,
+) -> (Edn<'static>, Option<i32>) {
+    let started = ok(deployer(dir, env)
+        .args(["deploy", "--group", "g", "--uname", uname, "--store", store])
+        .output()
+        .unwrap());
+    let started = edn(&started);
+    let arn = text(&started, "execution-arn");
+    assert!(
+        text(&started, "status-command")
+            .starts_with(&format!("host deploy-status --execution-arn {arn}"))
+    );
+    let out = deployer(dir, env)
+        .args([
+            "deploy-status",
+            "--execution-arn",
+            &arn,
+            "--wait",
+            "--store",
+            store,
+        ])
+        .output()
+        .unwrap();
+    (edn(&out), out.status.code())
+}
+
 fn status(doc: &Edn<'_>) -> String {
     text(doc, "deploy-status")
 }
@@ -181,7 +212,7 @@ fn rolling_deploy(dir: &Path, store: &str, env: &[(&str, &str)], nodes: &[Server
     );
     serving(nodes, "A");
     let load = Load::start(nodes.iter().map(|n| n.http.clone()).collect());
-    let (b, code) = deploy(dir, store, env, "B");
+    let (b, code) = deploy_in_background(dir, store, env, "B");
     let (requests, errors) = load.stop();
     assert_eq!(
         (status(&b), code),
