@@ -80,6 +80,12 @@ impl IonError {
         }
     }
 
+    /// The same error with `what` (where it happened) before its message.
+    pub fn context(mut self, what: &str) -> IonError {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
     /// The error as a Cognitect anomaly map in EDN:
     /// `{:cognitect.anomalies/category :cognitect.anomalies/busy, :cognitect.anomalies/message "…"}`
     /// with the ion's extra keys merged in.

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod build;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod deploy;
 pub mod params;
 pub mod runtime;

@@ -1,0 +1,371 @@
+//! A database value: every datom as of one basis `t`, in persistent sorted indexes that
+//! share structure with the values before it, plus the full history (every assertion
+//! and retraction) for `as-of`, `since` and `history` views. Immutable: a transaction
+//! makes a new value and leaves this one as it was.
+
+use super::datom::{AEVT, AVET, Datom, EAVT, Keyed, VAET, lower_bound};
+use super::schema::{self, Schema, t_of, tx_of};
+use super::value::{Value, ValueType};
+use imbl::{OrdSet, Vector};
+use std::sync::Arc;
+
+/// Which datoms a value shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// What is true now.
+    Current,
+    /// What was true at basis `t`.
+    AsOf(i64),
+    /// What is true now and was asserted or retracted after `t`.
+    Since(i64),
+    /// Every assertion and retraction ever made.
+    History,
+}
+
+/// An index to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    /// Entity, attribute, value, tx.
+    Eavt,
+    /// Attribute, entity, value, tx.
+    Aevt,
+    /// Attribute, value, entity, tx.
+    Avet,
+    /// Value (refs only), attribute, entity, tx.
+    Vaet,
+}
+
+impl Index {
+    /// The index named `eavt`, `aevt`, `avet` or `vaet`.
+    pub fn parse(name: &str) -> Option<Index> {
+        Some(match name {
+            "eavt" => Index::Eavt,
+            "aevt" => Index::Aevt,
+            "avet" => Index::Avet,
+            "vaet" => Index::Vaet,
+            _ => return None,
+        })
+    }
+}
+
+/// Leading components of an index scan (unset ones match anything).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Components {
+    /// Entity.
+    pub e: Option<i64>,
+    /// Attribute.
+    pub a: Option<i64>,
+    /// Value.
+    pub v: Option<Value>,
+    /// Transaction.
+    pub tx: Option<i64>,
+}
+
+impl Components {
+    fn matches(&self, d: &Datom) -> bool {
+        self.e.is_none_or(|e| e == d.e)
+            && self.a.is_none_or(|a| a == d.a)
+            && self.v.as_ref().is_none_or(|v| *v == d.v)
+            && self.tx.is_none_or(|tx| tx == d.tx)
+    }
+}
+
+/// An immutable database value.
+#[derive(Clone)]
+pub struct Db {
+    pub(crate) basis_t: i64,
+    pub(crate) next_n: i64,
+    eavt: OrdSet<Keyed<EAVT>>,
+    aevt: OrdSet<Keyed<AEVT>>,
+    avet: OrdSet<Keyed<AVET>>,
+    vaet: OrdSet<Keyed<VAET>>,
+    history: OrdSet<Keyed<EAVT>>,
+    /// `(t, txInstant ms)` of every transaction, in order.
+    tx_times: Vector<(i64, i64)>,
+    pub(crate) schema: Arc<Schema>,
+    pub(crate) view: View,
+}
+
+impl Db {
+    /// A database holding only the built-in schema.
+    pub fn empty() -> Db {
+        let db = Db {
+            basis_t: 0,
+            next_n: schema::FIRST_USER_N,
+            eavt: OrdSet::new(),
+            aevt: OrdSet::new(),
+            avet: OrdSet::new(),
+            vaet: OrdSet::new(),
+            history: OrdSet::new(),
+            tx_times: Vector::new(),
+            schema: Arc::new(Schema::default()),
+            view: View::Current,
+        };
+        db.with_datoms(&schema::bootstrap(), 0, schema::FIRST_USER_N, 0)
+    }
+
+    /// The value after applying `datoms` of transaction `t` (already checked).
+    pub fn with_datoms(&self, datoms: &[Datom], t: i64, next_n: i64, instant_ms: i64) -> Db {
+        let mut db = self.clone();
+        db.view = View::Current;
+        let mut schema_changed = false;
+        for d in datoms {
+            let d = Arc::new(d.clone());
+            schema_changed |= Schema::is_schema_attr(d.a);
+            let is_ref = d.a == schema::VALUE_TYPE
+                || db
+                    .schema
+                    .attrs
+                    .get(&d.a)
+                    .is_some_and(|a| a.value_type == ValueType::Ref);
+            let no_history = db.schema.attrs.get(&d.a).is_some_and(|a| a.no_history);
+            if d.added {
+                db.eavt.insert(Keyed(d.clone()));
+                db.aevt.insert(Keyed(d.clone()));
+                db.avet.insert(Keyed(d.clone()));
+                if is_ref {
+                    db.vaet.insert(Keyed(d.clone()));
+                }
+            } else if let Some(old) = db.current_datom(d.e, d.a, &d.v) {
+                db.eavt.remove(&Keyed(old.clone()));
+                db.aevt.remove(&Keyed(old.clone()));
+                db.avet.remove(&Keyed(old.clone()));
+                db.vaet.remove(&Keyed(old));
+            }
+            if !no_history {
+                db.history.insert(Keyed(d));
+            }
+        }
+        // An attribute cannot be used in the transaction that defines it (the
+        // transactor checks), so reading the schema once at the end is enough.
+        if schema_changed {
+            db.schema = Arc::new(Schema::read(db.eavt.iter().map(|k| k.0.as_ref())));
+        }
+        db.basis_t = t;
+        db.next_n = next_n;
+        db.tx_times.push_back((t, instant_ms));
+        db
+    }
+
+    /// The current datom `[e a v]`, whatever the view.
+    fn current_datom(&self, e: i64, a: i64, v: &Value) -> Option<Arc<Datom>> {
+        self.eavt
+            .range(lower_bound::<EAVT>(Some(e), Some(a), Some(v))..)
+            .next()
+            .filter(|k| k.0.e == e && k.0.a == a && k.0.v == *v)
+            .map(|k| k.0.clone())
+    }
+
+    /// The basis `t`.
+    pub fn basis_t(&self) -> i64 {
+        self.basis_t
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// This value's view.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// This value as it was at `t`.
+    pub fn as_of(&self, t: i64) -> Db {
+        Db {
+            view: View::AsOf(t),
+            ..self.clone()
+        }
+    }
+
+    /// This value showing only what changed after `t`.
+    pub fn since(&self, t: i64) -> Db {
+        Db {
+            view: View::Since(t),
+            ..self.clone()
+        }
+    }
+
+    /// Every assertion and retraction.
+    pub fn history(&self) -> Db {
+        Db {
+            view: View::History,
+            ..self.clone()
+        }
+    }
+
+    /// The `t` a point names: a `t`, a transaction id, or an `#inst` (the last
+    /// transaction at or before it).
+    pub fn point_t(&self, point: &ion_edn::Edn<'_>) -> Result<i64, String> {
+        match point {
+            ion_edn::Edn::Int(n) if *n >= tx_of(0) => Ok(t_of(*n)),
+            ion_edn::Edn::Int(n) if *n >= 0 => Ok(*n),
+            ion_edn::Edn::Tagged(tag, inner) if tag == "inst" => {
+                let ms = match inner.as_ref() {
+                    ion_edn::Edn::Str(s) => super::value::parse_instant(s),
+                    _ => None,
+                }
+                .ok_or_else(|| format!("{} is not an instant", ion_edn::print(point)))?;
+                Ok(self
+                    .tx_times
+                    .iter()
+                    .take_while(|(_, at)| *at <= ms)
+                    .last()
+                    .map_or(0, |(t, _)| *t))
+            }
+            other => Err(format!(
+                "expected a t, a transaction id or an #inst, found {}",
+                ion_edn::print(other)
+            )),
+        }
+    }
+
+    /// Datoms of `index` whose leading components are `c`, in index order, as this
+    /// value's view shows them.
+    pub fn datoms(&self, index: Index, c: &Components) -> Vec<Arc<Datom>> {
+        if self.view == View::Current {
+            return self.scan(index, c);
+        }
+        let mut out: Vec<Arc<Datom>> = self.filtered(c);
+        let key = |d: &Arc<Datom>| -> (i64, i64, Value, i64) {
+            match index {
+                Index::Eavt => (d.e, d.a, d.v.clone(), d.tx),
+                Index::Aevt => (d.a, d.e, Value::Long(0), d.tx),
+                Index::Avet => (d.a, 0, d.v.clone(), d.e),
+                Index::Vaet => (0, d.a, d.v.clone(), d.e),
+            }
+        };
+        out.sort_by(|x, y| {
+            key(x)
+                .cmp(&key(y))
+                .then_with(|| x.v.cmp(&y.v))
+                .then(x.tx.cmp(&y.tx))
+        });
+        if index == Index::Vaet {
+            out.retain(|d| matches!(d.v, Value::Ref(_)));
+        }
+        out
+    }
+
+    fn scan(&self, index: Index, c: &Components) -> Vec<Arc<Datom>> {
+        fn take<const O: u8>(
+            set: &OrdSet<Keyed<O>>,
+            from: Keyed<O>,
+            lead: impl Fn(&Datom) -> bool,
+            c: &Components,
+        ) -> Vec<Arc<Datom>> {
+            set.range(from..)
+                .take_while(|k| lead(&k.0))
+                .filter(|k| c.matches(&k.0))
+                .map(|k| k.0.clone())
+                .collect()
+        }
+        match index {
+            Index::Eavt => take(
+                &self.eavt,
+                lower_bound(c.e, c.e.and(c.a), c.e.and(c.a).and(c.v.as_ref())),
+                |d| c.e.is_none_or(|e| e == d.e),
+                c,
+            ),
+            Index::Aevt => take(
+                &self.aevt,
+                lower_bound(c.a.and(c.e), c.a, c.a.and(c.e).and(c.v.as_ref())),
+                |d| c.a.is_none_or(|a| a == d.a),
+                c,
+            ),
+            Index::Avet => take(
+                &self.avet,
+                lower_bound(None, c.a, c.a.and(c.v.as_ref())),
+                |d| c.a.is_none_or(|a| a == d.a),
+                c,
+            ),
+            Index::Vaet => take(
+                &self.vaet,
+                lower_bound(None, c.v.as_ref().and(c.a), c.v.as_ref()),
+                |d| c.v.as_ref().is_none_or(|v| *v == d.v),
+                c,
+            ),
+        }
+    }
+
+    /// The datoms this (filtered) view shows, matching `c`, in no particular order.
+    fn filtered(&self, c: &Components) -> Vec<Arc<Datom>> {
+        let history: Box<dyn Iterator<Item = &Keyed<EAVT>>> = match c.e {
+            Some(e) => Box::new(
+                self.history
+                    .range(lower_bound::<EAVT>(Some(e), None, None)..)
+                    .take_while(move |k| k.0.e == e),
+            ),
+            None => Box::new(self.history.iter()),
+        };
+        match self.view {
+            View::History => history
+                .filter(|k| c.matches(&k.0))
+                .map(|k| k.0.clone())
+                .collect(),
+            View::Since(t) => self
+                .scan(
+                    Index::Eavt,
+                    &Components {
+                        e: c.e,
+                        ..Default::default()
+                    },
+                )
+                .into_iter()
+                .filter(|d| t_of(d.tx) > t && c.matches(d))
+                .collect(),
+            View::AsOf(t) => {
+                let mut out: Vec<Arc<Datom>> = Vec::new();
+                let mut last: Option<Arc<Datom>> = None;
+                for k in history.filter(|k| t_of(k.0.tx) <= t) {
+                    let d = &k.0;
+                    if let Some(prev) = &last
+                        && (prev.e, prev.a, &prev.v) != (d.e, d.a, &d.v)
+                        && prev.added
+                    {
+                        out.push(prev.clone());
+                    }
+                    last = Some(d.clone());
+                }
+                if let Some(prev) = last
+                    && prev.added
+                {
+                    out.push(prev);
+                }
+                out.retain(|d| c.matches(d));
+                out
+            }
+            View::Current => self.scan(Index::Eavt, c),
+        }
+    }
+
+    /// The entity with unique attribute `a` equal to `v`, now.
+    pub fn entity_with(&self, a: i64, v: &Value) -> Option<i64> {
+        self.avet
+            .range(lower_bound::<AVET>(None, Some(a), Some(v))..)
+            .next()
+            .filter(|k| k.0.a == a && k.0.v == *v)
+            .map(|k| k.0.e)
+    }
+
+    /// The current values of `e`'s attribute `a`.
+    pub fn values(&self, e: i64, a: i64) -> Vec<Value> {
+        self.datoms(
+            Index::Eavt,
+            &Components {
+                e: Some(e),
+                a: Some(a),
+                ..Default::default()
+            },
+        )
+        .into_iter()
+        .map(|d| d.v.clone())
+        .collect()
+    }
+
+    /// How many datoms the current value holds.
+    pub fn count(&self) -> usize {
+        self.eavt.len()
+    }
+}
