@@ -3,6 +3,7 @@
 //! Subcommands are thin: each calls the library and prints what it returns.
 
 mod app;
+mod db;
 mod dev;
 mod group;
 mod invoke;
@@ -57,6 +58,8 @@ enum Command {
     Revisions(store::RevisionsArgs),
     /// Remove stored parts that no revision needs.
     Gc(store::GcArgs),
+    /// The embedded databases: create, list, delete, transact, pull, datoms.
+    Db(db::DbArgs),
     /// Create, change and show compute groups.
     Group(group::GroupArgs),
     /// Deploy a pushed revision to a compute group's nodes, one at a time, rolling back
@@ -92,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Revisions(args) => store::run_revisions(args),
         Command::Gc(args) => store::run_gc(args),
         Command::Group(args) => group::run_group(args),
+        Command::Db(args) => db::run(args),
         Command::Deploy(args) => group::run_deploy(args),
         Command::DeployStatus(args) => group::run_status(args),
         Command::DeployRun(args) => group::run_deploy_run(args),

@@ -7,6 +7,7 @@
 //! Knows nothing of wasmtime: ion functions are reached through the `Functions` trait,
 //! which the runtime implements.
 
+pub mod api;
 pub mod datom;
 pub mod expand;
 pub mod log;
@@ -81,6 +82,9 @@ impl Functions for NoFunctions {
     }
 }
 
+/// How long a transaction waits for the one before it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A connection to one named database: its current value and its log.
 pub struct Connection {
     name: String,
@@ -106,7 +110,18 @@ impl Connection {
         tx_data: &Edn<'_>,
         fns: &dyn Functions,
     ) -> Result<TxReport, IonError> {
-        let mut log = self.log.lock().await;
+        let mut log = tokio::time::timeout(LOCK_WAIT, self.log.lock())
+            .await
+            .map_err(|_| {
+                IonError::new(
+                    Category::Busy,
+                    format!(
+                        "database {}: another transaction held it for {} s (a transaction function that transacts?)",
+                        self.name,
+                        LOCK_WAIT.as_secs()
+                    ),
+                )
+            })?;
         let db = self.db();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -162,6 +177,14 @@ impl Databases {
             dir: dir.into(),
             open: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// This process's databases under `$ION_HOME/db`, shared by every app it loads (a
+    /// database's log is locked by one process, so one registry per process).
+    pub fn node() -> Arc<Databases> {
+        static NODE: std::sync::OnceLock<Arc<Databases>> = std::sync::OnceLock::new();
+        NODE.get_or_init(|| Arc::new(Databases::new(Databases::default_dir())))
+            .clone()
     }
 
     /// `$ION_HOME/db`.

@@ -77,6 +77,7 @@ impl GroupDeployer {
             dev_mode: false,
             params: Some(self.params.clone()),
             params_prefix: self.params_prefix.clone(),
+            databases: Some(crate::db::Databases::node()),
         };
         let context = AppContext::new(&config, placement).map_err(|e| e.to_string())?;
         let compiling = Instant::now();

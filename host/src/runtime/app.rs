@@ -36,6 +36,8 @@ pub struct AppContext {
     pub dev_mode: bool,
     /// Where `get-params` reads.
     pub params: Option<Arc<CachedParams>>,
+    /// The node's databases, for `db/connect`; `None` answers `unavailable`.
+    pub databases: Option<Arc<crate::db::Databases>>,
     /// Alerts cast so far.
     pub alerts: AtomicU64,
 }
@@ -56,6 +58,7 @@ impl AppContext {
             env_map: placement.env_map,
             dev_mode: placement.dev_mode,
             params: placement.params,
+            databases: placement.databases,
             alerts: AtomicU64::new(0),
         })
     }
@@ -73,6 +76,8 @@ pub struct Placement {
     pub params: Option<Arc<CachedParams>>,
     /// The first segment of the app's parameter paths (default `datomic-shared`).
     pub params_prefix: String,
+    /// The node's databases.
+    pub databases: Option<Arc<crate::db::Databases>>,
 }
 
 impl Placement {
@@ -84,6 +89,7 @@ impl Placement {
             dev_mode: false,
             params: None,
             params_prefix: DEFAULT_PARAMS_PREFIX.to_owned(),
+            databases: None,
         }
     }
 }

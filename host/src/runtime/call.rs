@@ -276,3 +276,19 @@ pub(crate) fn from_guest(e: super::bindings::types::IonError) -> IonError {
         data: e.data,
     }
 }
+
+/// The WIT category of a host category (for errors handed to an ion).
+pub(crate) fn wit_category(c: Category) -> super::bindings::types::Category {
+    use super::bindings::types::Category as G;
+    match c {
+        Category::Incorrect => G::Incorrect,
+        Category::Forbidden => G::Forbidden,
+        Category::NotFound => G::NotFound,
+        Category::Conflict => G::Conflict,
+        Category::Fault => G::Fault,
+        Category::Unavailable => G::Unavailable,
+        Category::Busy => G::Busy,
+        Category::Interrupted => G::Interrupted,
+        Category::Unsupported => G::Unsupported,
+    }
+}

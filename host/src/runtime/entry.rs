@@ -291,6 +291,94 @@ impl LoadedApp {
         .await
     }
 
+    /// Calls transaction function `fn_name` (which must be in `:allow`) with database
+    /// value `db` (lent read-only for the call) and EDN `args`; returns its tx-data.
+    pub async fn call_tx_fn(
+        &self,
+        fn_name: &FnName,
+        db: crate::db::Db,
+        args: Vec<String>,
+        request_id: &str,
+    ) -> CallResult<String> {
+        if !self.config.allow.contains(fn_name) {
+            return refused(
+                request_id,
+                IonError::new(
+                    Category::Forbidden,
+                    format!("transaction function {fn_name} is not in ion-config.edn :allow"),
+                ),
+            );
+        }
+        let indices = self.exports._tx_fn.as_ref();
+        self.run(
+            request_id,
+            fn_name,
+            DEFAULT_CALL_TIMEOUT,
+            indices,
+            "transaction functions",
+            async |live, instance, indices| {
+                let guest = indices.load(&mut live.store, instance)?;
+                let handle = live
+                    .store
+                    .data_mut()
+                    .table
+                    .push(super::host_db::DatabaseHandle(db))?;
+                let borrowed = wasmtime::component::Resource::new_borrow(handle.rep());
+                let out = guest
+                    .call_call(&mut live.store, fn_name.as_str(), borrowed, &args)
+                    .await;
+                live.store.data_mut().table.delete(handle)?;
+                out
+            },
+        )
+        .await
+    }
+
+    /// Calls query function `fn_name` (in `:allow`) with a database value first and EDN
+    /// `args` after, as entity predicates are called.
+    pub async fn call_query_fn_with_db(
+        &self,
+        fn_name: &FnName,
+        db: crate::db::Db,
+        args: Vec<String>,
+        request_id: &str,
+    ) -> CallResult<String> {
+        if !self.config.allow.contains(fn_name) {
+            return refused(
+                request_id,
+                IonError::new(
+                    Category::Forbidden,
+                    format!("{fn_name} is not in ion-config.edn :allow"),
+                ),
+            );
+        }
+        let indices = self.exports.query_fn.as_ref();
+        self.run(
+            request_id,
+            fn_name,
+            DEFAULT_CALL_TIMEOUT,
+            indices,
+            "query functions",
+            async |live, instance, indices| {
+                let guest = indices.load(&mut live.store, instance)?;
+                let handle = live
+                    .store
+                    .data_mut()
+                    .table
+                    .push(super::host_db::DatabaseHandle(db))?;
+                let mut all = vec![super::bindings::db::FnArg::Db(handle)];
+                all.extend(
+                    args.iter()
+                        .map(|a| super::bindings::db::FnArg::Value(a.clone())),
+                );
+                guest
+                    .call_call(&mut live.store, fn_name.as_str(), &all)
+                    .await
+            },
+        )
+        .await
+    }
+
     /// Calls xform `fn_name` (which must be in `:xforms`) with EDN `value`.
     pub async fn call_xform(
         &self,

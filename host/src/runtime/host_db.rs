@@ -1,72 +1,157 @@
-//! Host side of `ion:host/db`: the database and connection handles an ion holds.
-//!
-//! The embedded database is not part of this node yet, so every operation answers
-//! `unsupported` with a sentence saying so; the contract (and every SDK built on it) is
-//! already final, and the handles below are what the database will fill in.
+//! Host side of `ion:host/db`: the database values and connections an ion holds, backed
+//! by the node's embedded databases (`crate::db`). Requests and answers are EDN text;
+//! failures are anomalies, never traps. Transactions an ion makes run transaction
+//! functions of its own app only when the app is reachable from the call (see
+//! `db_fns`); here they are refused with a clear error.
 
 use super::bindings::db::{Host, HostConnection, HostDatabase, QueryArg, TxReport};
-use super::bindings::types::{Category, IonError};
+use super::bindings::types::{Category as WitCategory, IonError as WitError};
 use super::state::IonState;
+use crate::anomaly::{Category, IonError};
+use crate::db::api::{datoms_request, pull_request, read, report_edn};
+use crate::db::{Connection, Db, NoFunctions};
+use std::sync::Arc;
 use wasmtime::component::Resource;
 
 /// A database value held by an ion.
-pub struct DatabaseHandle;
+pub struct DatabaseHandle(pub Db);
 
 /// A connection held by an ion.
-pub struct ConnectionHandle;
+pub struct ConnectionHandle(pub Arc<Connection>);
 
-type Answer<T> = wasmtime::Result<Result<T, IonError>>;
+type Answer<T> = wasmtime::Result<Result<T, WitError>>;
 
-fn unsupported<T>(operation: &str) -> Answer<T> {
-    Ok(Err(IonError {
-        category: Category::Unsupported,
-        message: format!("db/{operation}: this node has no embedded database yet"),
+fn wit(e: IonError) -> WitError {
+    WitError {
+        category: super::call::wit_category(e.category),
+        message: e.message,
+        data: e.data,
+    }
+}
+
+fn unsupported<T>(operation: &str, why: &str) -> Answer<T> {
+    Ok(Err(WitError {
+        category: WitCategory::Unsupported,
+        message: format!("db/{operation}: {why}"),
         data: None,
     }))
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl IonState {
+    fn db_of(&self, db: &Resource<DatabaseHandle>) -> wasmtime::Result<Db> {
+        Ok(self.table.get(db)?.0.clone())
+    }
+
+    fn hand_out(&mut self, db: Db) -> wasmtime::Result<Resource<DatabaseHandle>> {
+        Ok(self.table.push(DatabaseHandle(db))?)
+    }
+
+    fn report(&mut self, report: crate::db::TxReport) -> wasmtime::Result<TxReport> {
+        let (data, tempids) = report_edn(&report);
+        Ok(TxReport {
+            db_before: self.hand_out(report.db_before)?,
+            db_after: self.hand_out(report.db_after)?,
+            tx_data: ion_edn::print(&data),
+            tempids: ion_edn::print(&tempids),
+        })
+    }
+
+    fn point(
+        &mut self,
+        db: &Resource<DatabaseHandle>,
+        point: &str,
+    ) -> wasmtime::Result<Result<(Db, i64), WitError>> {
+        let value = self.db_of(db)?;
+        let parsed = match read(point, "the point in time") {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(wit(e))),
+        };
+        Ok(value
+            .point_t(&parsed)
+            .map(|t| (value, t))
+            .map_err(|m| wit(IonError::new(Category::Incorrect, m))))
+    }
+}
+
 impl HostDatabase for IonState {
-    async fn basis_t(&mut self, _db: Resource<DatabaseHandle>) -> wasmtime::Result<i64> {
-        wasmtime::bail!("db/basis-t called on a database this node never handed out")
+    async fn basis_t(&mut self, db: Resource<DatabaseHandle>) -> wasmtime::Result<i64> {
+        Ok(self.db_of(&db)?.basis_t())
     }
     async fn as_of(
         &mut self,
-        _db: Resource<DatabaseHandle>,
-        _point: String,
+        db: Resource<DatabaseHandle>,
+        point: String,
     ) -> Answer<Resource<DatabaseHandle>> {
-        unsupported("as-of")
+        match self.point(&db, &point)? {
+            Ok((value, t)) => Ok(Ok(self.hand_out(value.as_of(t))?)),
+            Err(e) => Ok(Err(e)),
+        }
     }
     async fn since(
         &mut self,
-        _db: Resource<DatabaseHandle>,
-        _point: String,
+        db: Resource<DatabaseHandle>,
+        point: String,
     ) -> Answer<Resource<DatabaseHandle>> {
-        unsupported("since")
+        match self.point(&db, &point)? {
+            Ok((value, t)) => Ok(Ok(self.hand_out(value.since(t))?)),
+            Err(e) => Ok(Err(e)),
+        }
     }
     async fn history(
         &mut self,
-        _db: Resource<DatabaseHandle>,
+        db: Resource<DatabaseHandle>,
     ) -> wasmtime::Result<Resource<DatabaseHandle>> {
-        wasmtime::bail!("db/history called on a database this node never handed out")
+        let value = self.db_of(&db)?;
+        self.hand_out(value.history())
     }
-    async fn with(&mut self, _db: Resource<DatabaseHandle>, _tx_data: String) -> Answer<TxReport> {
-        unsupported("with")
+    async fn with(&mut self, db: Resource<DatabaseHandle>, tx_data: String) -> Answer<TxReport> {
+        let value = self.db_of(&db)?;
+        let data = match read(&tx_data, "the tx-data") {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(wit(e))),
+        };
+        match crate::db::transact::transact(&value, &data, &NoFunctions, now_ms()).await {
+            Ok(report) => Ok(Ok(self.report(report)?)),
+            Err(e) => Ok(Err(wit(e))),
+        }
     }
-    async fn pull(&mut self, _db: Resource<DatabaseHandle>, _request: String) -> Answer<String> {
-        unsupported("pull")
+    async fn pull(&mut self, db: Resource<DatabaseHandle>, request: String) -> Answer<String> {
+        let value = self.db_of(&db)?;
+        let request = match read(&request, "the pull request") {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(wit(e))),
+        };
+        Ok(pull_request(&value, &request, &NoFunctions)
+            .await
+            .map(|v| ion_edn::print(&v))
+            .map_err(wit))
     }
-    async fn datoms(&mut self, _db: Resource<DatabaseHandle>, _request: String) -> Answer<String> {
-        unsupported("datoms")
+    async fn datoms(&mut self, db: Resource<DatabaseHandle>, request: String) -> Answer<String> {
+        let value = self.db_of(&db)?;
+        Ok(read(&request, "the datoms request")
+            .and_then(|r| datoms_request(&value, &r))
+            .map(|v| ion_edn::print(&v))
+            .map_err(wit))
     }
     async fn index_range(
         &mut self,
         _db: Resource<DatabaseHandle>,
         _request: String,
     ) -> Answer<String> {
-        unsupported("index-range")
+        unsupported(
+            "index-range",
+            "not in this node yet; use datoms with :index :avet",
+        )
     }
-    async fn db_stats(&mut self, _db: Resource<DatabaseHandle>) -> Answer<String> {
-        unsupported("db-stats")
+    async fn db_stats(&mut self, db: Resource<DatabaseHandle>) -> Answer<String> {
+        let value = self.db_of(&db)?;
+        Ok(Ok(format!("{{:datoms {}}}", value.count())))
     }
     async fn drop(&mut self, db: Resource<DatabaseHandle>) -> wasmtime::Result<()> {
         self.table.delete(db)?;
@@ -77,30 +162,49 @@ impl HostDatabase for IonState {
 impl HostConnection for IonState {
     async fn db(
         &mut self,
-        _conn: Resource<ConnectionHandle>,
+        conn: Resource<ConnectionHandle>,
     ) -> wasmtime::Result<Resource<DatabaseHandle>> {
-        wasmtime::bail!("db/db called on a connection this node never handed out")
+        let value = self.table.get(&conn)?.0.db();
+        self.hand_out(value)
     }
     async fn transact(
         &mut self,
-        _conn: Resource<ConnectionHandle>,
-        _tx_data: String,
+        conn: Resource<ConnectionHandle>,
+        tx_data: String,
     ) -> Answer<TxReport> {
-        unsupported("transact")
+        let conn = self.table.get(&conn)?.0.clone();
+        let data = match read(&tx_data, "the tx-data") {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(wit(e))),
+        };
+        match conn.transact(&data, &NoFunctions).await {
+            Ok(report) => Ok(Ok(self.report(report)?)),
+            Err(e) => Ok(Err(wit(e))),
+        }
     }
     async fn sync(
         &mut self,
-        _conn: Resource<ConnectionHandle>,
-        _t: i64,
+        conn: Resource<ConnectionHandle>,
+        t: i64,
     ) -> Answer<Resource<DatabaseHandle>> {
-        unsupported("sync")
+        let value = self.table.get(&conn)?.0.db();
+        if value.basis_t() < t {
+            return Ok(Err(wit(IonError::new(
+                Category::Unavailable,
+                format!("database is at t {}, not yet at {t}", value.basis_t()),
+            ))));
+        }
+        Ok(Ok(self.hand_out(value)?))
     }
     async fn tx_range(
         &mut self,
         _conn: Resource<ConnectionHandle>,
         _request: String,
     ) -> Answer<String> {
-        unsupported("tx-range")
+        unsupported(
+            "tx-range",
+            "not in this node yet; use a history database value",
+        )
     }
     async fn drop(&mut self, conn: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
         self.table.delete(conn)?;
@@ -109,19 +213,46 @@ impl HostConnection for IonState {
 }
 
 impl Host for IonState {
-    async fn connect(&mut self, _db_name: String) -> Answer<Resource<ConnectionHandle>> {
-        unsupported("connect")
+    async fn connect(&mut self, db_name: String) -> Answer<Resource<ConnectionHandle>> {
+        let Some(dbs) = self.app.databases.clone() else {
+            return Ok(Err(wit(IonError::new(
+                Category::Unavailable,
+                "this node has no databases",
+            ))));
+        };
+        match dbs.connect(&db_name) {
+            Ok(conn) => Ok(Ok(self.table.push(ConnectionHandle(conn))?)),
+            Err(e) => Ok(Err(wit(e))),
+        }
     }
     async fn list_databases(&mut self) -> Answer<Vec<String>> {
-        unsupported("list-databases")
+        let Some(dbs) = self.app.databases.clone() else {
+            return Ok(Ok(Vec::new()));
+        };
+        Ok(dbs.list().map_err(wit))
     }
-    async fn create_database(&mut self, _db_name: String) -> Answer<()> {
-        unsupported("create-database")
+    async fn create_database(&mut self, db_name: String) -> Answer<()> {
+        let Some(dbs) = self.app.databases.clone() else {
+            return Ok(Err(wit(IonError::new(
+                Category::Unavailable,
+                "this node has no databases",
+            ))));
+        };
+        Ok(dbs.create(&db_name).map_err(wit))
     }
-    async fn delete_database(&mut self, _db_name: String) -> Answer<()> {
-        unsupported("delete-database")
+    async fn delete_database(&mut self, db_name: String) -> Answer<()> {
+        let Some(dbs) = self.app.databases.clone() else {
+            return Ok(Err(wit(IonError::new(
+                Category::Unavailable,
+                "this node has no databases",
+            ))));
+        };
+        Ok(dbs.delete(&db_name).map_err(wit))
     }
     async fn q(&mut self, _query: String, _args: Vec<QueryArg>) -> Answer<String> {
-        unsupported("q")
+        unsupported(
+            "q",
+            "Datalog queries come with the query engine (a later issue)",
+        )
     }
 }

@@ -10,6 +10,7 @@ mod app;
 pub mod bindings;
 mod call;
 pub mod compiled;
+pub mod db_fns;
 mod engine;
 mod entry;
 mod host_cast;

@@ -114,6 +114,37 @@ mod hostile {
         ion::edn::print(&Edn::Map(map))
     }
 
+    /// A transaction function that fails.
+    #[ion::tx_fn(name = "tx-throws")]
+    pub fn tx_throws(_db: &ion::Db, _args: &[Edn]) -> Result<Edn, Error> {
+        Err(Error::conflict("tx-throws refuses on purpose"))
+    }
+
+    /// A transaction function that returns something that is not tx-data.
+    #[ion::tx_fn(name = "tx-bad-data")]
+    pub fn tx_bad_data(_db: &ion::Db, _args: &[Edn]) -> Result<Edn, Error> {
+        Ok(Edn::Str("not tx-data".into()))
+    }
+
+    /// A transaction function that calls itself without end.
+    #[ion::tx_fn(name = "tx-forever")]
+    pub fn tx_forever(_db: &ion::Db, _args: &[Edn]) -> Result<Edn, Error> {
+        Ok(read("[[hostile/tx-forever]]").expect("valid EDN"))
+    }
+
+    /// Exported, but not in :allow.
+    #[ion::tx_fn(name = "tx-hidden")]
+    pub fn tx_hidden(_db: &ion::Db, _args: &[Edn]) -> Result<Edn, Error> {
+        Ok(read("[]").expect("valid EDN"))
+    }
+
+    /// Records the basis of the database it was given (the one before the transaction)
+    /// as the transaction's :db/doc.
+    #[ion::tx_fn(name = "tx-basis")]
+    pub fn tx_basis(db: &ion::Db, _args: &[Edn]) -> Result<Edn, Error> {
+        Ok(read(&format!("[[:db/add \"datomic.tx\" :db/doc \"before {}\"]]", db.basis_t())).expect("valid EDN"))
+    }
+
     #[ion::query_fn(name = "truthy?")]
     pub fn truthy(args: &[Edn]) -> Result<Edn, Error> {
         Ok(match args {

@@ -1,0 +1,180 @@
+//! `host db`: the embedded databases from the shell — create, list, delete, transact
+//! (with `--app`, the app's transaction functions, predicates and xforms run), pull and
+//! datoms. Output is EDN on stdout; a refused transaction prints its anomaly and exits 1.
+
+use super::Failure;
+use super::app::{AppArgs, load, tokio_runtime};
+use crate::db::api::{datoms_request, pull_request, read, report_map};
+use crate::db::{Databases, Functions, NoFunctions};
+use crate::runtime::db_fns::AppFunctions;
+use crate::runtime::{DEFAULT_PARAMS_PREFIX, LoadedApp, Runtime};
+use clap::{Args, Subcommand};
+use ion_edn::Edn;
+use std::path::PathBuf;
+
+/// Arguments of `host db`.
+#[derive(Args, Debug)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    command: DbCommand,
+    /// Where databases live (default $ION_HOME/db).
+    #[arg(long, value_name = "DIR", global = true)]
+    db_dir: Option<PathBuf>,
+    /// Run this app's functions (transaction functions, predicates, xforms).
+    #[arg(long, value_name = "DIR", global = true)]
+    app: Option<PathBuf>,
+    /// With --app: use the component already built.
+    #[arg(long, global = true)]
+    no_build: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum DbCommand {
+    /// Create a database (nothing happens when it exists).
+    Create { name: String },
+    /// List the databases.
+    List,
+    /// Delete a database and its log.
+    Delete { name: String },
+    /// Commit transaction data (EDN); prints {:basis-t :tx-data :tempids}. With `-`,
+    /// commits one transaction per line of stdin and prints one acknowledgement line
+    /// ({:basis-t t :tempids {...}}) as each is durable.
+    Transact { name: String, tx_data: String },
+    /// Pull a PATTERN (EDN) of entity EID (an id, ident or lookup ref).
+    Pull {
+        name: String,
+        pattern: String,
+        eid: String,
+    },
+    /// Datoms of INDEX (eavt, aevt, avet, vaet) with leading COMPONENTS (EDN each).
+    Datoms {
+        name: String,
+        index: String,
+        components: Vec<String>,
+        /// At most this many datoms.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+}
+
+pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
+    let dbs = match &args.db_dir {
+        Some(dir) => std::sync::Arc::new(Databases::new(dir)),
+        None => Databases::node(),
+    };
+    let fail = |e: crate::anomaly::IonError| {
+        eprintln!("{}", e.to_edn());
+        Failure::Ion
+    };
+    tokio_runtime()?.block_on(async {
+        let app = match &args.app {
+            Some(dir) => Some(load_app(dir, args.no_build).await?),
+            None => None,
+        };
+        let app_fns = app.as_ref().map(|(_, app)| AppFunctions(app));
+        let fns: &dyn Functions = match &app_fns {
+            Some(f) => f,
+            None => &NoFunctions,
+        };
+        let out = match args.command {
+            DbCommand::Create { name } => {
+                dbs.create(&name).map_err(fail)?;
+                format!("{{:created {}}}", ion_edn::quote(&name))
+            }
+            DbCommand::List => ion_edn::print(&Edn::Vector(
+                dbs.list()
+                    .map_err(fail)?
+                    .into_iter()
+                    .map(ion_edn::string)
+                    .collect(),
+            )),
+            DbCommand::Delete { name } => {
+                dbs.delete(&name).map_err(fail)?;
+                format!("{{:deleted {}}}", ion_edn::quote(&name))
+            }
+            DbCommand::Transact { name, tx_data } if tx_data == "-" => {
+                let conn = dbs.connect(&name).map_err(fail)?;
+                return stream(&conn, fns).await;
+            }
+            DbCommand::Transact { name, tx_data } => {
+                let conn = dbs.connect(&name).map_err(fail)?;
+                let data = read(&tx_data, "the tx-data").map_err(fail)?;
+                let report = conn.transact(&data, fns).await.map_err(fail)?;
+                ion_edn::print(&report_map(&report))
+            }
+            DbCommand::Pull { name, pattern, eid } => {
+                let db = dbs.connect(&name).map_err(fail)?.db();
+                let request = format!("{{:selector {pattern} :eid {eid}}}");
+                let request = read(&request, "the pattern and eid").map_err(fail)?;
+                ion_edn::print(&pull_request(&db, &request, fns).await.map_err(fail)?)
+            }
+            DbCommand::Datoms {
+                name,
+                index,
+                components,
+                limit,
+            } => {
+                let db = dbs.connect(&name).map_err(fail)?.db();
+                let request = format!(
+                    "{{:index :{index} :components [{}] :limit {limit}}}",
+                    components.join(" ")
+                );
+                let request = read(&request, "the index and components").map_err(fail)?;
+                ion_edn::print(&datoms_request(&db, &request).map_err(fail)?)
+            }
+        };
+        println!("{out}");
+        Ok(())
+    })
+}
+
+async fn load_app(dir: &std::path::Path, no_build: bool) -> Result<(Runtime, LoadedApp), Failure> {
+    let args = AppArgs {
+        app: dir.to_owned(),
+        no_build,
+        group: None,
+        params: "local".into(),
+        region: None,
+        rev: None,
+        uname: None,
+        store: None,
+        params_prefix: DEFAULT_PARAMS_PREFIX.into(),
+        params_ttl_secs: crate::params::DEFAULT_TTL.as_secs(),
+    };
+    let prepared = args.prepare()?;
+    let rt = Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;
+    let app = load(&rt, prepared, true).await?;
+    Ok((rt, app))
+}
+
+/// One transaction per stdin line, each acknowledged on stdout once durable; a refused
+/// one is acknowledged with its anomaly and the stream goes on.
+async fn stream(conn: &crate::db::Connection, fns: &dyn Functions) -> Result<(), Failure> {
+    use std::io::{BufRead as _, Write as _};
+    let stdin = std::io::stdin();
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| Failure::Setup(format!("reading stdin: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let ack = match read(&line, "the tx-data") {
+            Ok(data) => match conn.transact(&data, fns).await {
+                Ok(report) => {
+                    let (_, tempids) = crate::db::api::report_edn(&report);
+                    format!(
+                        "{{:basis-t {}, :tempids {}}}",
+                        report.db_after.basis_t(),
+                        ion_edn::print(&tempids)
+                    )
+                }
+                Err(e) => e.to_edn(),
+            },
+            Err(e) => e.to_edn(),
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{ack}")
+            .and_then(|()| out.flush())
+            .map_err(|e| Failure::Setup(format!("writing stdout: {e}")))?;
+    }
+    Ok(())
+}

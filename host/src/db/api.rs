@@ -1,0 +1,200 @@
+//! Database requests as the Client API shapes them, independent of who asks (an ion
+//! through WIT, or `host db` from the shell): arg maps in, EDN out. Entity ids may be
+//! given as ids, idents or lookup refs; index components are typed by their attribute.
+
+use super::expand::{ERef, attr_id, entity_ref};
+use super::pull::pull;
+use super::value::{Value, ValueType};
+use super::value_db::{Components, Db, Index};
+use super::{Functions, TxReport};
+use crate::anomaly::{Category, IonError};
+use ion_edn::{Edn, keyword};
+
+fn incorrect(msg: String) -> IonError {
+    IonError::new(Category::Incorrect, msg)
+}
+
+/// Reads an EDN argument.
+pub fn read(text: &str, what: &str) -> Result<Edn<'static>, IonError> {
+    ion_edn::read(text).map_err(|e| incorrect(format!("{what} is not EDN: {e}")))
+}
+
+/// The entity id `e` names (an id, an ident or a lookup ref).
+pub fn resolve_eid(db: &Db, e: &Edn<'_>) -> Result<i64, IonError> {
+    match entity_ref(db, e)? {
+        ERef::Id(id) => Ok(id),
+        ERef::Lookup(a, v) => db.entity_with(a, &v).ok_or_else(|| {
+            IonError::new(
+                Category::NotFound,
+                format!("lookup ref {} names no entity", ion_edn::print(e)),
+            )
+        }),
+        _ => Err(incorrect(format!(
+            "{} does not name an existing entity",
+            ion_edn::print(e)
+        ))),
+    }
+}
+
+/// `pull` with `{:selector [...] :eid e}`.
+pub async fn pull_request(
+    db: &Db,
+    request: &Edn<'_>,
+    fns: &dyn Functions,
+) -> Result<Edn<'static>, IonError> {
+    let selector = ion_edn::get(request, "selector")
+        .ok_or_else(|| incorrect("pull needs :selector".into()))?;
+    let eid = ion_edn::get(request, "eid").ok_or_else(|| incorrect("pull needs :eid".into()))?;
+    let e = resolve_eid(db, eid)?;
+    pull(db, selector, e, fns).await
+}
+
+/// `datoms` with `{:index :eavt :components [...] :offset n :limit n}`.
+pub fn datoms_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, IonError> {
+    let index = match ion_edn::get(request, "index") {
+        Some(Edn::Key(k)) => Index::parse(k).ok_or_else(|| {
+            incorrect(format!(
+                ":index :{k}: expected :eavt, :aevt, :avet or :vaet"
+            ))
+        })?,
+        _ => {
+            return Err(incorrect(
+                "datoms needs :index (:eavt, :aevt, :avet or :vaet)".into(),
+            ));
+        }
+    };
+    let components: Vec<Edn<'_>> = match ion_edn::get(request, "components") {
+        None | Some(Edn::Nil) => Vec::new(),
+        Some(Edn::Vector(c)) | Some(Edn::List(c)) => c.clone(),
+        Some(other) => {
+            return Err(incorrect(format!(
+                ":components: expected a vector, found {}",
+                ion_edn::print(other)
+            )));
+        }
+    };
+    let c = components_for(db, index, &components)?;
+    let offset = int_opt(request, "offset")?.unwrap_or(0);
+    let limit = int_opt(request, "limit")?.unwrap_or(1000);
+    let out = db
+        .datoms(index, &c)
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|d| {
+            Edn::Vector(vec![
+                Edn::Int(d.e),
+                Edn::Int(d.a),
+                d.v.to_edn(),
+                Edn::Int(d.tx),
+                Edn::Bool(d.added),
+            ])
+        })
+        .collect();
+    Ok(Edn::Vector(out))
+}
+
+fn int_opt(request: &Edn<'_>, key: &str) -> Result<Option<usize>, IonError> {
+    match ion_edn::get(request, key) {
+        None | Some(Edn::Nil) => Ok(None),
+        Some(Edn::Int(n)) if *n >= 0 => Ok(Some(*n as usize)),
+        Some(other) => Err(incorrect(format!(
+            ":{key}: expected a count, found {}",
+            ion_edn::print(other)
+        ))),
+    }
+}
+
+/// Index components in the index's order, typed by the attribute they name.
+pub fn components_for(db: &Db, index: Index, items: &[Edn<'_>]) -> Result<Components, IonError> {
+    let mut c = Components::default();
+    let order: &[char] = match index {
+        Index::Eavt => &['e', 'a', 'v', 't'],
+        Index::Aevt => &['a', 'e', 'v', 't'],
+        Index::Avet => &['a', 'v', 'e', 't'],
+        Index::Vaet => &['v', 'a', 'e', 't'],
+    };
+    if items.len() > 4 {
+        return Err(incorrect(format!(
+            "at most 4 components, found {}",
+            items.len()
+        )));
+    }
+    // The attribute first, so the value can be typed by it.
+    if let Some(i) = order.iter().position(|k| *k == 'a')
+        && let Some(a) = items.get(i)
+    {
+        c.a = Some(attr_id(db, a)?);
+    }
+    for (k, item) in order.iter().zip(items) {
+        match k {
+            'e' => c.e = Some(resolve_eid(db, item)?),
+            't' => {
+                c.tx = Some(match item {
+                    Edn::Int(n) => *n,
+                    other => {
+                        return Err(incorrect(format!(
+                            "a tx component is an id, found {}",
+                            ion_edn::print(other)
+                        )));
+                    }
+                })
+            }
+            'v' => {
+                let value_type = match (index, c.a) {
+                    (Index::Vaet, _) => ValueType::Ref,
+                    (_, Some(a)) => db.schema.attrs[&a].value_type,
+                    (_, None) => {
+                        return Err(incorrect(
+                            "a value component needs its attribute before it".into(),
+                        ));
+                    }
+                };
+                c.v = Some(if value_type == ValueType::Ref {
+                    Value::Ref(resolve_eid(db, item)?)
+                } else {
+                    Value::from_edn(item, value_type).map_err(incorrect)?
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(c)
+}
+
+/// A tx report's datoms and tempids as EDN.
+pub fn report_edn(report: &TxReport) -> (Edn<'static>, Edn<'static>) {
+    let data = report
+        .tx_data
+        .iter()
+        .map(|d| {
+            Edn::Vector(vec![
+                Edn::Int(d.e),
+                Edn::Int(d.a),
+                d.v.to_edn(),
+                Edn::Int(d.tx),
+                Edn::Bool(d.added),
+            ])
+        })
+        .collect();
+    let tempids = report
+        .tempids
+        .iter()
+        .map(|(k, v)| (ion_edn::string(k.clone()), Edn::Int(*v)))
+        .collect();
+    (Edn::Vector(data), Edn::Map(tempids))
+}
+
+/// The tx report as one EDN map (for the shell): `{:basis-t t :tx-data [...] :tempids {...}}`.
+pub fn report_map(report: &TxReport) -> Edn<'static> {
+    let (data, tempids) = report_edn(report);
+    Edn::Map(
+        [
+            (keyword("basis-t"), Edn::Int(report.db_after.basis_t())),
+            (keyword("tx-data"), data),
+            (keyword("tempids"), tempids),
+        ]
+        .into_iter()
+        .collect(),
+    )
+}

@@ -1,0 +1,78 @@
+//! The app's functions as the database calls them: transaction functions, attribute and
+//! entity predicates (query functions) and xforms, each in a fresh instance of the
+//! loaded app, each checked against `:allow` or `:xforms` by the entry points.
+
+use super::LoadedApp;
+use crate::anomaly::{Category, IonError};
+use crate::config::FnName;
+use crate::db::{Db, FnFuture, Functions};
+use ion_edn::Edn;
+
+/// A loaded app's functions, for one database operation.
+pub struct AppFunctions<'a>(pub &'a LoadedApp);
+
+fn name(n: &str) -> Result<FnName, IonError> {
+    FnName::parse(n).ok_or_else(|| {
+        IonError::new(
+            Category::Incorrect,
+            format!("{n} is not a fully qualified function name (namespace/name)"),
+        )
+    })
+}
+
+fn edn(text: &str, what: &str) -> Result<Edn<'static>, IonError> {
+    ion_edn::read(text).map_err(|e| {
+        IonError::new(
+            Category::Incorrect,
+            format!("{what} returned text that is not EDN: {e}"),
+        )
+    })
+}
+
+impl Functions for AppFunctions<'_> {
+    fn tx_fn<'a>(&'a self, n: &'a str, db: &'a Db, args: Vec<Edn<'static>>) -> FnFuture<'a> {
+        Box::pin(async move {
+            let f = name(n)?;
+            let args = args.iter().map(ion_edn::print).collect();
+            let id = uuid::Uuid::new_v4().to_string();
+            let out = self.0.call_tx_fn(&f, db.clone(), args, &id).await.result?;
+            edn(&out, n)
+        })
+    }
+
+    fn predicate<'a>(
+        &'a self,
+        n: &'a str,
+        args: Vec<Edn<'static>>,
+        db: Option<&'a Db>,
+    ) -> FnFuture<'a> {
+        Box::pin(async move {
+            let f = name(n)?;
+            let args = args.iter().map(ion_edn::print).collect();
+            let id = uuid::Uuid::new_v4().to_string();
+            let out = match db {
+                Some(db) => {
+                    self.0
+                        .call_query_fn_with_db(&f, db.clone(), args, &id)
+                        .await
+                        .result?
+                }
+                None => self.0.call_query_fn(&f, args, &id).await.result?,
+            };
+            edn(&out, n)
+        })
+    }
+
+    fn xform<'a>(&'a self, n: &'a str, value: Edn<'static>) -> FnFuture<'a> {
+        Box::pin(async move {
+            let f = name(n)?;
+            let id = uuid::Uuid::new_v4().to_string();
+            let out = self
+                .0
+                .call_xform(&f, ion_edn::print(&value), &id)
+                .await
+                .result?;
+            edn(&out, n)
+        })
+    }
+}

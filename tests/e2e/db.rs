@@ -1,0 +1,246 @@
+//! The embedded database from the shell: the ion-starter's schema and items transacted
+//! through its Rust transaction function (built in this test run), read back with pull
+//! (and an xform) and datoms; transaction functions that fail in every way; and a
+//! `kill -9` in the middle of a stream of transactions.
+
+use crate::fixtures::*;
+use crate::support::*;
+use ion_edn::Edn;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// The starter's inventory schema, as its get-schema lambda returns it.
+fn starter_schema() -> String {
+    let out = invoke("examples/starter", &["get-schema"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+fn db(dir: &Path) -> Command {
+    let mut cmd = host_at(&dir.join("home"));
+    cmd.args(["db", "--db-dir"]).arg(dir.join("dbs"));
+    cmd
+}
+
+fn with_app(dir: &Path, app_name: &str) -> Command {
+    let mut cmd = db(dir);
+    cmd.arg("--app").arg(app(app_name)).arg("--no-build");
+    cmd
+}
+
+#[test]
+fn the_starter_items_go_in_through_its_tx_fn_and_come_back_by_pull_and_datoms() {
+    let dir = scratch("db-starter");
+    ok(db(&dir).args(["create", "inv"]).output().unwrap());
+    let schema = starter_schema();
+    let r = edn(&ok(db(&dir)
+        .args(["transact", "inv", &schema])
+        .output()
+        .unwrap()));
+    assert_eq!(int(&r, &["basis-t"]), 1);
+    let items = r#"[[ion.starter/create-item "SKU-1" "small" "red" "shirt"]
+                    (ion.starter/create-item "SKU-21" :large :blue :hat)
+                    {:db/id "extra" :inv/sku "SKU-42" :inv/count 7}]"#;
+    let r = edn(&ok(with_app(&dir, "examples/starter")
+        .args(["transact", "inv", items])
+        .output()
+        .unwrap()));
+    assert_eq!(int(&r, &["basis-t"]), 2);
+    let Some(Edn::Map(tempids)) = ion_edn::get(&r, "tempids") else {
+        panic!()
+    };
+    assert_eq!(tempids.len(), 1, "only the tempid the caller named");
+    let pulled = ok(with_app(&dir, "examples/starter")
+        .args([
+            "pull",
+            "inv",
+            "[:inv/sku :inv/size (:inv/type :xform ion.starter/display-name)]",
+            r#"[:inv/sku "SKU-21"]"#,
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(
+        stdout(&pulled).trim(),
+        r#"{:inv/size :large, :inv/sku "SKU-21", :inv/type "Hat"}"#
+    );
+    let datoms = ok(db(&dir)
+        .args(["datoms", "inv", "avet", ":inv/sku"])
+        .output()
+        .unwrap());
+    let skus: Vec<String> = match &edn(&datoms) {
+        Edn::Vector(ds) => ds
+            .iter()
+            .map(|d| match d {
+                Edn::Vector(f) => ion_edn::print(&f[2]),
+                _ => panic!(),
+            })
+            .collect(),
+        other => panic!("{}", ion_edn::print(&other)),
+    };
+    assert_eq!(skus, [r#""SKU-1""#, r#""SKU-21""#, r#""SKU-42""#]);
+    // Without --app the transaction function cannot run, and nothing changes.
+    let refused = db(&dir)
+        .args([
+            "transact",
+            "inv",
+            r#"[[ion.starter/create-item "SKU-9" "small" "red" "shirt"]]"#,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        error_line(&refused).contains(":cognitect.anomalies/forbidden"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn transaction_functions_that_fail_leave_the_database_unchanged() {
+    let dir = scratch("db-hostile");
+    ok(db(&dir).args(["create", "h"]).output().unwrap());
+    let basis = |dir: &Path| {
+        let r = edn(&ok(db(dir).args(["transact", "h", "[]"]).output().unwrap()));
+        int(&r, &["basis-t"])
+    };
+    let before = basis(&dir);
+    let run = |tx: &str| {
+        let out = with_app(&dir, "tests/guests/hostile")
+            .args(["transact", "h", tx])
+            .output()
+            .unwrap();
+        (out.status.code(), error_line(&out), stdout(&out))
+    };
+    for (tx, category, says) in [
+        (
+            "[[hostile/tx-throws]]",
+            "conflict",
+            "tx-throws refuses on purpose",
+        ),
+        (
+            "[[hostile/tx-bad-data]]",
+            "incorrect",
+            r#"returned \"not tx-data\", not tx-data"#,
+        ),
+        (
+            "[[hostile/tx-forever]]",
+            "incorrect",
+            "nest deeper than 32 at hostile/tx-forever",
+        ),
+        (
+            "[[hostile/tx-hidden]]",
+            "forbidden",
+            "hostile/tx-hidden is not in ion-config.edn :allow",
+        ),
+        (
+            "[[hostile/no-such-fn]]",
+            "forbidden",
+            "hostile/no-such-fn is not in ion-config.edn :allow",
+        ),
+    ] {
+        let (code, line, _) = run(tx);
+        assert_eq!(code, Some(1), "{tx}: {line}");
+        assert!(
+            line.contains(&format!(":cognitect.anomalies/{category}")),
+            "{tx}: {line}"
+        );
+        assert!(line.contains(says), "{tx}: {line}");
+    }
+    // Each `transact "[]"` above added one transaction; the failures added none.
+    assert_eq!(basis(&dir), before + 1);
+    // A tx-fn sees the database as it was before the transaction.
+    let (code, line, out) = run("[[hostile/tx-basis]]");
+    assert_eq!(code, Some(0), "{line}");
+    let t = int(&ion_edn::read(out.trim()).unwrap(), &["basis-t"]);
+    let doc = ok(db(&dir)
+        .args(["pull", "h", "[:db/doc]", &format!("{}", (1i64 << 42) | t)])
+        .output()
+        .unwrap());
+    assert_eq!(
+        stdout(&doc).trim(),
+        format!("{{:db/doc \"before {}\"}}", t - 1)
+    );
+}
+
+#[test]
+fn a_kill_9_mid_stream_loses_no_acknowledged_transaction_and_applies_no_partial_one() {
+    let dir = scratch("db-kill");
+    ok(db(&dir).args(["create", "k"]).output().unwrap());
+    let schema = r#"[{:db/ident :k/id :db/valueType :db.type/long :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
+                     {:db/ident :k/payload :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+                     {:db/ident :k/check :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]"#;
+    ok(db(&dir).args(["transact", "k", schema]).output().unwrap());
+    let mut child = db(&dir)
+        .args(["transact", "k", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // Each transaction writes three datoms of one entity; big enough that a kill
+        // can land inside a record.
+        for n in 0..100_000i64 {
+            let payload = "x".repeat(2000);
+            let line = format!(
+                "[{{:k/id {n} :k/payload \"{payload}\" :k/check {}}}]\n",
+                n * 7
+            );
+            if stdin.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut acks = BufReader::new(child.stdout.take().unwrap());
+    let mut acknowledged = 0;
+    let mut line = String::new();
+    while acknowledged < 200 {
+        line.clear();
+        assert!(
+            acks.read_line(&mut line).unwrap() > 0,
+            "the stream ended early"
+        );
+        assert!(line.starts_with("{:basis-t"), "{line}");
+        acknowledged += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Acknowledgements already written before the kill count too.
+    while acks.read_line(&mut line).is_ok_and(|n| n > 0) {
+        acknowledged += 1;
+        line.clear();
+    }
+    let _ = writer.join();
+    let datoms = ok(db(&dir)
+        .args(["datoms", "k", "aevt", ":k/id", "--limit", "1000000"])
+        .output()
+        .unwrap());
+    let ids_doc = edn(&datoms);
+    let Edn::Vector(ids) = &ids_doc else { panic!() };
+    assert!(
+        ids.len() >= acknowledged,
+        "{} entities survived, {acknowledged} were acknowledged",
+        ids.len()
+    );
+    for d in ids {
+        let Edn::Vector(f) = d else { panic!() };
+        let (Edn::Int(e), Edn::Int(n)) = (&f[0], &f[2]) else {
+            panic!()
+        };
+        let check = ok(db(&dir)
+            .args(["datoms", "k", "eavt", &e.to_string(), ":k/check"])
+            .output()
+            .unwrap());
+        let check_doc = edn(&check);
+        let Edn::Vector(c) = &check_doc else { panic!() };
+        assert_eq!(
+            c.len(),
+            1,
+            "entity {e} (:k/id {n}) is missing :k/check: a partial transaction"
+        );
+        let Edn::Vector(cf) = &c[0] else { panic!() };
+        assert_eq!(cf[2], Edn::Int(n * 7));
+    }
+}
