@@ -244,3 +244,32 @@ fn a_kill_9_mid_stream_loses_no_acknowledged_transaction_and_applies_no_partial_
         assert_eq!(cf[2], Edn::Int(n * 7));
     }
 }
+
+#[test]
+fn an_ion_connects_transacts_and_pulls_through_the_db_interface() {
+    let dir = scratch("db-ion");
+    let home = dir.join("home");
+    ok(host_at(&home)
+        .args(["db", "create", "from-ion"])
+        .output()
+        .unwrap());
+    let out = ok(host_at(&home)
+        .args(["invoke", "--no-build", "--app"])
+        .arg(app("tests/guests/hostile"))
+        .args(["db-roundtrip", "from-ion"])
+        .output()
+        .unwrap());
+    assert_eq!(stdout(&out), r#"{:db/doc "written by an ion"} nil t=1"#);
+    let missing = host_at(&home)
+        .args(["invoke", "--no-build", "--app"])
+        .arg(app("tests/guests/hostile"))
+        .args(["db-roundtrip", "no-such-db"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        error_line(&missing).contains("no database named \\\"no-such-db\\\""),
+        "{}",
+        stderr(&missing)
+    );
+}

@@ -114,6 +114,23 @@ mod hostile {
         ion::edn::print(&Edn::Map(map))
     }
 
+    /// Connects to the database named by its input, writes a doc entity, and reads it
+    /// back with pull from the database after: the ion side of the db interface.
+    #[ion::lambda]
+    pub fn db_roundtrip(input: &str, _ctx: &Context) -> Result<String, Error> {
+        let edn = |text: &str| read(text).expect("valid EDN");
+        let conn = ion::db::connect(input)?;
+        let report = conn.transact(&edn(r#"[{:db/id "d" :db/doc "written by an ion"}]"#))?;
+        let e = match &report.tempids {
+            Edn::Map(m) => m.iter().find(|(k, _)| matches!(k, Edn::Str(s) if s == "d")).map(|(_, v)| v.clone()),
+            _ => None,
+        }
+        .ok_or_else(|| Error::fault("no tempid d in the tx report"))?;
+        let pulled = report.db_after.pull(&edn("[:db/doc]"), &e)?;
+        let before = report.db_before.pull(&edn("[:db/doc]"), &e)?;
+        Ok(format!("{} {} t={}", ion::edn::print(&pulled), ion::edn::print(&before), report.db_after.basis_t()))
+    }
+
     /// A transaction function that fails.
     #[ion::tx_fn(name = "tx-throws")]
     pub fn tx_throws(_db: &ion::Db, _args: &[Edn]) -> Result<Edn, Error> {
