@@ -190,6 +190,7 @@ fn help_lists_only_working_subcommands() {
             "push",
             "revisions",
             "gc",
+            "db",
             "group",
             "deploy",
             "deploy-status",

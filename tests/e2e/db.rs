@@ -76,7 +76,7 @@ fn the_starter_items_go_in_through_its_tx_fn_and_come_back_by_pull_and_datoms() 
                 _ => panic!(),
             })
             .collect(),
-        other => panic!("{}", ion_edn::print(&other)),
+        other => panic!("{}", ion_edn::print(other)),
     };
     assert_eq!(skus, [r#""SKU-1""#, r#""SKU-21""#, r#""SKU-42""#]);
     // Without --app the transaction function cannot run, and nothing changes.

@@ -186,47 +186,50 @@ impl Schema {
                 s.names.insert(d.e, k.clone());
             }
         }
-        let mut partial: HashMap<
-            i64,
-            (
-                Option<ValueType>,
-                bool,
-                Option<Unique>,
-                bool,
-                bool,
-                Vec<String>,
-            ),
-        > = HashMap::new();
+        /// What the datoms say of one attribute so far.
+        #[derive(Default)]
+        struct Draft {
+            value_type: Option<ValueType>,
+            many: bool,
+            unique: Option<Unique>,
+            component: bool,
+            no_history: bool,
+            preds: Vec<String>,
+        }
+        let mut drafts: HashMap<i64, Draft> = HashMap::new();
         for d in datoms {
-            let entry = partial.entry(d.e);
             let name = |v: &Value| match v {
                 Value::Ref(r) => s.names.get(r).cloned().unwrap_or_default(),
                 _ => String::new(),
             };
+            if !matches!(
+                d.a,
+                VALUE_TYPE | CARDINALITY | UNIQUE | IS_COMPONENT | NO_HISTORY | ATTR_PREDS
+            ) {
+                continue;
+            }
+            let draft = drafts.entry(d.e).or_default();
             match d.a {
-                VALUE_TYPE => {
-                    entry.or_default().0 = ValueType::from_ident(&name(&d.v));
-                }
-                CARDINALITY => entry.or_default().1 = name(&d.v) == "db.cardinality/many",
+                VALUE_TYPE => draft.value_type = ValueType::from_ident(&name(&d.v)),
+                CARDINALITY => draft.many = name(&d.v) == "db.cardinality/many",
                 UNIQUE => {
-                    entry.or_default().2 = match name(&d.v).as_str() {
+                    draft.unique = match name(&d.v).as_str() {
                         "db.unique/identity" => Some(Unique::Identity),
                         "db.unique/value" => Some(Unique::Value),
                         _ => None,
                     }
                 }
-                IS_COMPONENT => entry.or_default().3 = d.v == Value::Bool(true),
-                NO_HISTORY => entry.or_default().4 = d.v == Value::Bool(true),
-                ATTR_PREDS => {
+                IS_COMPONENT => draft.component = d.v == Value::Bool(true),
+                NO_HISTORY => draft.no_history = d.v == Value::Bool(true),
+                _ => {
                     if let Value::Symbol(p) = &d.v {
-                        entry.or_default().5.push(p.clone());
+                        draft.preds.push(p.clone());
                     }
                 }
-                _ => {}
             }
         }
-        for (id, (vt, many, unique, component, no_history, preds)) in partial {
-            let (Some(value_type), Some(ident)) = (vt, s.names.get(&id)) else {
+        for (id, draft) in drafts {
+            let (Some(value_type), Some(ident)) = (draft.value_type, s.names.get(&id)) else {
                 continue;
             };
             s.attrs.insert(
@@ -235,11 +238,11 @@ impl Schema {
                     id,
                     ident: ident.clone(),
                     value_type,
-                    many,
-                    unique,
-                    component,
-                    no_history,
-                    preds,
+                    many: draft.many,
+                    unique: draft.unique,
+                    component: draft.component,
+                    no_history: draft.no_history,
+                    preds: draft.preds,
                 },
             );
         }
