@@ -238,7 +238,7 @@ fn rolling_deploy(dir: &Path, store: &str, env: &[(&str, &str)], nodes: &[Server
     assert_eq!(steps.len(), nodes.len());
     for step in steps {
         assert_eq!(text(step, "status"), "SUCCEEDED");
-        for phase in ["fetch", "compile", "validate", "swap", "total"] {
+        for phase in ["fetch", "compile", "validate", "databases", "swap", "total"] {
             int(step, &["timings", &format!("{phase}-ms")]);
         }
     }
