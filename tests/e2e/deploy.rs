@@ -20,9 +20,11 @@ impl Revisions {
     /// Pushes A and B (the starter answering "Hello from A" / "… B") and, with `bad`,
     /// `missing-fn` (its config names a function the component lacks) and `init-trap`
     /// (its init panics).
-    fn push(dir: &Path, store: &str, env: &[(&str, &str)], bad: bool) {
+    /// `package` names the copy's crate: builds of two copies under one name in the
+    /// shared target dir would overwrite each other's component.
+    fn push(dir: &Path, package: &str, store: &str, env: &[(&str, &str)], bad: bool) {
         let app = dir.join("app");
-        starter_copy(&app, "starter-deploy", &repo().join("sdk/rust"));
+        starter_copy(&app, package, &repo().join("sdk/rust"));
         let lib = app.join("src/lib.rs");
         let source = std::fs::read_to_string(&lib).unwrap();
         let push = |app: &Path, uname: &str, extra: &[&str]| {
@@ -263,7 +265,7 @@ fn create_group(dir: &Path, store: &str, env: &[(&str, &str)]) {
 fn a_group_deploys_without_failing_a_request_and_rolls_back_what_fails() {
     let dir = scratch("deploy-local");
     let store = dir.join("store").display().to_string();
-    Revisions::push(&dir, &store, &[], true);
+    Revisions::push(&dir, "starter-deploy-local", &store, &[], true);
     create_group(&dir, &store, &[]);
     let mut nodes: Vec<Server> = (0..3)
         .map(|_| Server::group_node("g", &store, &[]))
@@ -352,7 +354,7 @@ fn a_group_over_s3_deploys_without_failing_a_request() {
     let mut env: Vec<(&str, &str)> = AWS_ENV.to_vec();
     env.push(("AWS_ENDPOINT_URL_S3", &moto.url));
     let store = "s3://ion-deploys/prod";
-    Revisions::push(&dir, store, &env, false);
+    Revisions::push(&dir, "starter-deploy-s3", store, &env, false);
     create_group(&dir, store, &env);
     let nodes: Vec<Server> = (0..3)
         .map(|_| Server::group_node("g", store, &env))

@@ -7,20 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// A copy of the starter app in a temporary folder, its SDK dependency made absolute.
+/// A copy of the starter app in a temporary folder under a package name of its own (so
+/// its builds never overwrite the starter's in the shared target dir).
 fn starter_copy() -> std::path::PathBuf {
-    let src = app("examples/starter");
+    app("examples/starter");
     let dir = std::env::temp_dir().join(format!("ion-dev-starter-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    for file in ["ion-config.edn", "Cargo.lock", "src/lib.rs"] {
-        std::fs::copy(src.join(file), dir.join(file)).unwrap();
-    }
-    let sdk = repo().join("sdk/rust");
-    let manifest = std::fs::read_to_string(src.join("Cargo.toml"))
-        .unwrap()
-        .replace("../../sdk/rust", sdk.to_str().unwrap());
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    crate::fixtures::starter_copy(&dir, "starter-dev", &repo().join("sdk/rust"));
     dir
 }
 

@@ -1,0 +1,142 @@
+//! Prints a markdown table: the embedded database and SQLite doing the same work, each
+//! durable per transaction (our log fsyncs every transaction; SQLite runs in WAL mode with
+//! `synchronous=FULL`), and the ratios. Usage: db-vs-sqlite WORK-DIR [DATOMS-FOR-RESTART]
+
+use ion_host::db::{Databases, NoFunctions, api};
+use rusqlite::{Connection, params};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const SCHEMA: &str = r#"[{:db/ident :item/id :db/valueType :db.type/long :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
+ {:db/ident :item/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]"#;
+
+fn sqlite(path: &Path) -> Connection {
+    let c = Connection::open(path).unwrap();
+    c.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE IF NOT EXISTS item (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+    )
+    .unwrap();
+    c
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = std::path::PathBuf::from(args.next().expect("usage: db-vs-sqlite WORK-DIR [DATOMS]"));
+    let restart_datoms: usize = args.next().map_or(1_000_000, |s| s.parse().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let dbs = Databases::new(dir.join("ion"));
+    let mut rows: Vec<(String, f64, f64, &str)> = Vec::new();
+
+    // 1. One-datom transactions.
+    let n1 = 2000;
+    dbs.create("one").unwrap();
+    let conn = dbs.connect("one").unwrap();
+    conn.transact(&ion_edn::read(SCHEMA).unwrap(), &NoFunctions).await.unwrap();
+    let t = Instant::now();
+    for i in 0..n1 {
+        let tx = ion_edn::read(&format!("[[:db/add \"e\" :item/id {i}]]")).unwrap();
+        conn.transact(&tx, &NoFunctions).await.unwrap();
+    }
+    let ours = rate(n1, t.elapsed());
+    let sq = sqlite(&dir.join("one.sqlite"));
+    let t = Instant::now();
+    for i in 0..n1 {
+        sq.execute("INSERT INTO item (id, name) VALUES (?1, '')", params![i as i64]).unwrap();
+    }
+    let theirs = rate(n1, t.elapsed());
+    rows.push(("1-datom transactions (datoms/s)".into(), ours, theirs, "higher is better"));
+
+    // 2. 1000-datom transactions.
+    let (txs, per) = (50, 1000);
+    dbs.create("bulk").unwrap();
+    let conn = dbs.connect("bulk").unwrap();
+    conn.transact(&ion_edn::read(SCHEMA).unwrap(), &NoFunctions).await.unwrap();
+    let t = Instant::now();
+    for b in 0..txs {
+        let items: String = (0..per / 2)
+            .map(|i| format!("{{:item/id {} :item/name \"item {i}\"}}", b * per + i))
+            .collect();
+        conn.transact(&ion_edn::read(&format!("[{items}]")).unwrap(), &NoFunctions).await.unwrap();
+    }
+    let ours = rate(txs * per, t.elapsed());
+    let mut sq = sqlite(&dir.join("bulk.sqlite"));
+    let t = Instant::now();
+    for b in 0..txs {
+        let tx = sq.transaction().unwrap();
+        for i in 0..per / 2 {
+            tx.execute("INSERT INTO item (id, name) VALUES (?1, ?2)", params![(b * per + i) as i64, format!("item {i}")])
+                .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    // SQLite writes one row per entity; count its work in datoms (two columns) too.
+    let theirs = rate(txs * per, t.elapsed());
+    rows.push(("1000-datom transactions (datoms/s)".into(), ours, theirs, "higher is better"));
+
+    // 3. Pull latency by unique id.
+    let db = conn.db();
+    let lookups = 20_000;
+    let t = Instant::now();
+    for i in 0..lookups {
+        let id = (i * 7919) % (txs * per / 2);
+        let req = ion_edn::read(&format!("{{:selector [:item/id :item/name] :eid [:item/id {id}]}}")).unwrap();
+        let v = api::pull_request(&db, &req, &NoFunctions).await.unwrap();
+        assert!(!matches!(v, ion_edn::Edn::Nil));
+    }
+    let ours = t.elapsed().as_secs_f64() * 1e6 / lookups as f64;
+    let mut stmt = sq.prepare("SELECT id, name FROM item WHERE id = ?1").unwrap();
+    let t = Instant::now();
+    for i in 0..lookups {
+        let id = (i * 7919) % (txs * per / 2);
+        let name: String = stmt.query_row(params![id as i64], |r| r.get(1)).unwrap();
+        assert!(!name.is_empty());
+    }
+    let theirs = t.elapsed().as_secs_f64() * 1e6 / lookups as f64;
+    rows.push(("pull by unique id (µs per lookup)".into(), ours, theirs, "lower is better"));
+    drop(stmt);
+
+    // 4. Restart with `restart_datoms` datoms.
+    dbs.create("big").unwrap();
+    let conn = dbs.connect("big").unwrap();
+    conn.transact(&ion_edn::read(SCHEMA).unwrap(), &NoFunctions).await.unwrap();
+    let batch = 5000;
+    for b in 0..restart_datoms / batch {
+        let items: String = (0..batch / 2)
+            .map(|i| format!("{{:item/id {} :item/name \"n{i}\"}}", b * batch + i))
+            .collect();
+        conn.transact(&ion_edn::read(&format!("[{items}]")).unwrap(), &NoFunctions).await.unwrap();
+    }
+    drop(conn);
+    drop(dbs);
+    let sq_big = sqlite(&dir.join("big.sqlite"));
+    sq_big.execute_batch("BEGIN").unwrap();
+    for i in 0..restart_datoms / 2 {
+        sq_big.execute("INSERT INTO item (id, name) VALUES (?1, ?2)", params![i as i64, format!("n{i}")]).unwrap();
+    }
+    sq_big.execute_batch("COMMIT").unwrap();
+    drop(sq_big);
+    let t = Instant::now();
+    let dbs = Databases::new(dir.join("ion"));
+    let conn = dbs.connect("big").unwrap();
+    let datoms = conn.db().count();
+    let ours = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let sq_big = sqlite(&dir.join("big.sqlite"));
+    let count: i64 = sq_big.query_row("SELECT count(*) FROM item", [], |r| r.get(0)).unwrap();
+    let theirs = t.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(count as usize, restart_datoms / 2);
+    rows.push((format!("restart with {datoms} datoms (ms to first read)"), ours, theirs, "lower is better"));
+
+    println!("| measure | Ion Host db | SQLite (WAL, synchronous=FULL) | ion / sqlite | |");
+    println!("|---|---|---|---|---|");
+    for (name, ours, theirs, better) in rows {
+        println!("| {name} | {ours:.1} | {theirs:.1} | {:.2} | {better} |", ours / theirs);
+    }
+}
