@@ -260,6 +260,12 @@ fn an_ion_connects_transacts_and_pulls_through_the_db_interface() {
         .output()
         .unwrap());
     assert_eq!(stdout(&out), r#"{:db/doc "written by an ion"} nil t=1"#);
+    // The transaction called the app's own tx-fn, which saw the database before it.
+    let docs = ok(host_at(&home)
+        .args(["db", "datoms", "from-ion", "aevt", ":db/doc"])
+        .output()
+        .unwrap());
+    assert!(stdout(&docs).contains(r#""before 0""#), "{}", stdout(&docs));
     let missing = host_at(&home)
         .args(["invoke", "--no-build", "--app"])
         .arg(app("tests/guests/hostile"))

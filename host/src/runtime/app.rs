@@ -141,16 +141,19 @@ pub(crate) struct LambdaSlots {
     pub in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-/// An app ready to take calls. Calls may run concurrently.
+/// An app ready to take calls. Calls may run concurrently. Cloning is cheap (shared
+/// parts): each call's state holds a clone, so the database can call the app's
+/// transaction functions, predicates and xforms from inside an ion's call.
+#[derive(Clone)]
 pub struct LoadedApp {
     pub(crate) runtime: Runtime,
     pub(crate) pre: InstancePre<IonState>,
     pub(crate) context: Arc<AppContext>,
-    pub(crate) exports: Exports,
-    pub(crate) config: IonConfig,
-    fns: Vec<ExportedFn>,
-    sdk: String,
-    pub(crate) lambda_slots: HashMap<String, LambdaSlots>,
+    pub(crate) exports: Arc<Exports>,
+    pub(crate) config: Arc<IonConfig>,
+    fns: Arc<Vec<ExportedFn>>,
+    sdk: Arc<str>,
+    pub(crate) lambda_slots: Arc<HashMap<String, LambdaSlots>>,
     /// True for a plain wasi:http/proxy component (no `describe`).
     pub(crate) proxy: bool,
 }
@@ -226,22 +229,22 @@ impl LoadedApp {
             runtime: runtime.clone(),
             pre,
             context: Arc::new(context),
-            exports,
-            config,
-            fns: Vec::new(),
-            sdk: String::new(),
-            lambda_slots,
+            exports: Arc::new(exports),
+            config: Arc::new(config),
+            fns: Arc::default(),
+            sdk: Arc::from(""),
+            lambda_slots: Arc::new(lambda_slots),
             proxy,
         };
         match describe {
             Some(describe) => app.describe_and_init(describe, lifecycle).await?,
             None => {
                 app.sdk = "wasi:http/proxy".into();
-                app.fns = vec![ExportedFn {
+                app.fns = Arc::new(vec![ExportedFn {
                     name: WASI_HTTP_HANDLER.into(),
                     kind: FnKind::Web,
                     doc: Some("a plain wasi:http/proxy component".into()),
-                }];
+                }]);
             }
         }
         let problems = app.mismatches();
@@ -270,16 +273,18 @@ impl LoadedApp {
         }
         .await
         .map_err(|e| LoadError::Describe(format!("describe failed: {}", live.error(e))))?;
-        app.sdk = description.sdk;
-        app.fns = description
-            .fns
-            .into_iter()
-            .map(|f| ExportedFn {
-                name: f.name,
-                kind: f.kind,
-                doc: f.doc,
-            })
-            .collect();
+        app.sdk = description.sdk.into();
+        app.fns = Arc::new(
+            description
+                .fns
+                .into_iter()
+                .map(|f| ExportedFn {
+                    name: f.name,
+                    kind: f.kind,
+                    doc: f.doc,
+                })
+                .collect(),
+        );
         if let Some(lifecycle) = lifecycle {
             let (mut live, instance) = app
                 .instantiate("load", "init", DEFAULT_CALL_TIMEOUT)

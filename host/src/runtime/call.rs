@@ -135,12 +135,13 @@ impl LoadedApp {
             request_id: request_id.to_owned(),
             fn_name: fn_name.to_owned(),
         };
-        let state = IonState::new(
+        let mut state = IonState::new(
             self.context.clone(),
             call,
             &log,
             settings.memory_limit_bytes(),
         );
+        state.app_calls = Some(self.clone());
         let mut store = Store::new(&self.runtime.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
         let deadline = Instant::now() + timeout;

@@ -1,15 +1,16 @@
 //! Host side of `ion:host/db`: the database values and connections an ion holds, backed
 //! by the node's embedded databases (`crate::db`). Requests and answers are EDN text;
-//! failures are anomalies, never traps. Transactions an ion makes run transaction
-//! functions of its own app only when the app is reachable from the call (see
-//! `db_fns`); here they are refused with a clear error.
+//! failures are anomalies, never traps. Transactions, `with` and pulls an ion makes run
+//! its own app's transaction functions, predicates and xforms (see `db_fns`), each in an
+//! instance of its own.
 
 use super::bindings::db::{Host, HostConnection, HostDatabase, QueryArg, TxReport};
 use super::bindings::types::{Category as WitCategory, IonError as WitError};
+use super::db_fns::AppFunctions;
 use super::state::IonState;
 use crate::anomaly::{Category, IonError};
 use crate::db::api::{datoms_request, pull_request, read, report_edn};
-use crate::db::{Connection, Db, NoFunctions};
+use crate::db::{Connection, Db, Functions, NoFunctions};
 use std::sync::Arc;
 use wasmtime::component::Resource;
 
@@ -116,7 +117,10 @@ impl HostDatabase for IonState {
             Ok(d) => d,
             Err(e) => return Ok(Err(wit(e))),
         };
-        match crate::db::transact::transact(&value, &data, &NoFunctions, now_ms()).await {
+        let app = self.app_calls.clone();
+        let fns = app.as_ref().map(AppFunctions);
+        let fns: &dyn Functions = fns.as_ref().map_or(&NoFunctions, |f| f);
+        match crate::db::transact::transact(&value, &data, fns, now_ms()).await {
             Ok(report) => Ok(Ok(self.report(report)?)),
             Err(e) => Ok(Err(wit(e))),
         }
@@ -127,7 +131,10 @@ impl HostDatabase for IonState {
             Ok(r) => r,
             Err(e) => return Ok(Err(wit(e))),
         };
-        Ok(pull_request(&value, &request, &NoFunctions)
+        let app = self.app_calls.clone();
+        let fns = app.as_ref().map(AppFunctions);
+        let fns: &dyn Functions = fns.as_ref().map_or(&NoFunctions, |f| f);
+        Ok(pull_request(&value, &request, fns)
             .await
             .map(|v| ion_edn::print(&v))
             .map_err(wit))
@@ -177,7 +184,10 @@ impl HostConnection for IonState {
             Ok(d) => d,
             Err(e) => return Ok(Err(wit(e))),
         };
-        match conn.transact(&data, &NoFunctions).await {
+        let app = self.app_calls.clone();
+        let fns = app.as_ref().map(AppFunctions);
+        let fns: &dyn Functions = fns.as_ref().map_or(&NoFunctions, |f| f);
+        match conn.transact(&data, fns).await {
             Ok(report) => Ok(Ok(self.report(report)?)),
             Err(e) => Ok(Err(wit(e))),
         }

@@ -21,6 +21,8 @@ pub struct IonState {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) app: Arc<AppContext>,
     pub(crate) call: CallInfo,
+    /// The app this call belongs to, for the database's calls of its functions.
+    pub(crate) app_calls: Option<super::LoadedApp>,
 }
 
 /// What identifies one call in logs.
@@ -56,6 +58,7 @@ impl IonState {
             },
             app,
             call,
+            app_calls: None,
         }
     }
 }

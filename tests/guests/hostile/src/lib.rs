@@ -114,13 +114,14 @@ mod hostile {
         ion::edn::print(&Edn::Map(map))
     }
 
-    /// Connects to the database named by its input, writes a doc entity, and reads it
-    /// back with pull from the database after: the ion side of the db interface.
+    /// Connects to the database named by its input, writes a doc entity (and calls the
+    /// app's own tx-fn in the same transaction), and reads it back with pull from the
+    /// database after: the ion side of the db interface.
     #[ion::lambda]
     pub fn db_roundtrip(input: &str, _ctx: &Context) -> Result<String, Error> {
         let edn = |text: &str| read(text).expect("valid EDN");
         let conn = ion::db::connect(input)?;
-        let report = conn.transact(&edn(r#"[{:db/id "d" :db/doc "written by an ion"}]"#))?;
+        let report = conn.transact(&edn(r#"[{:db/id "d" :db/doc "written by an ion"} [hostile/tx-basis]]"#))?;
         let e = match &report.tempids {
             Edn::Map(m) => m.iter().find(|(k, _)| matches!(k, Edn::Str(s) if s == "d")).map(|(_, v)| v.clone()),
             _ => None,
