@@ -279,3 +279,62 @@ fn an_ion_connects_transacts_and_pulls_through_the_db_interface() {
         stderr(&missing)
     );
 }
+
+#[test]
+fn queries_call_ion_query_functions_as_predicates_and_with_collection_bindings() {
+    let dir = scratch("db-query");
+    ok(db(&dir).args(["create", "inv"]).output().unwrap());
+    ok(db(&dir)
+        .args(["transact", "inv", &starter_schema()])
+        .output()
+        .unwrap());
+    let items = r#"[[ion.starter/create-item "SKU-1" "small" "red" "shirt"]
+                    [ion.starter/create-item "SKU-21" "large" "blue" "hat"]
+                    [ion.starter/create-item "SKU-3" "small" "green" "hat"]]"#;
+    ok(with_app(&dir, "examples/starter")
+        .args(["transact", "inv", items])
+        .output()
+        .unwrap());
+    // The starter's feature-item? as a predicate, with the $ source passed through.
+    let featured = ok(with_app(&dir, "examples/starter")
+        .args([
+            "q",
+            "inv",
+            "[:find [?sku ...] :where [?e :inv/sku ?sku] [(ion.starter/feature-item? $ ?sku)]]",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(stdout(&featured).trim(), r#"["SKU-1" "SKU-21"]"#);
+    // hostile/range as a function with a collection binding, joined with :in.
+    let q = "[:find ?x ?type :in $ ?n ?type :where [(hostile/range ?n) [?x ...]] [(odd? ?x)]]";
+    let r = ok(with_app(&dir, "tests/guests/hostile")
+        .args(["q", "inv", q, "5", ":hat"])
+        .output()
+        .unwrap());
+    assert_eq!(stdout(&r).trim(), "[[1 :hat] [3 :hat]]");
+    // Outside :allow, and an unknown built-in: refused with the clause quoted.
+    let hidden = with_app(&dir, "examples/starter")
+        .args(["q", "inv", "[:find ?x :where [(ion.starter/echo 1) ?x]]"])
+        .output()
+        .unwrap();
+    assert_eq!(hidden.status.code(), Some(1));
+    assert!(
+        error_line(&hidden).contains(":cognitect.anomalies/forbidden"),
+        "{}",
+        stderr(&hidden)
+    );
+    assert!(
+        error_line(&hidden).contains("[(ion.starter/echo 1) ?x]"),
+        "{}",
+        stderr(&hidden)
+    );
+    let unknown = db(&dir)
+        .args(["q", "inv", "[:find ?x :where [(frob 1) ?x]]"])
+        .output()
+        .unwrap();
+    assert!(
+        error_line(&unknown).contains("unknown function frob in [(frob 1) ?x]"),
+        "{}",
+        stderr(&unknown)
+    );
+}

@@ -24,6 +24,13 @@ fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
+/// The `i`th id to look up, spread over the ids the bulk load wrote (`b * per + j`,
+/// `j < per / 2`).
+fn existing(i: usize, txs: usize, per: usize) -> usize {
+    let k = (i * 7919) % (txs * per / 2);
+    (k / (per / 2)) * per + k % (per / 2)
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -85,7 +92,7 @@ async fn main() {
     let lookups = 20_000;
     let t = Instant::now();
     for i in 0..lookups {
-        let id = (i * 7919) % (txs * per / 2);
+        let id = existing(i, txs, per);
         let req = ion_edn::read(&format!("{{:selector [:item/id :item/name] :eid [:item/id {id}]}}")).unwrap();
         let v = api::pull_request(&db, &req, &NoFunctions).await.unwrap();
         assert!(!matches!(v, ion_edn::Edn::Nil));
@@ -94,7 +101,7 @@ async fn main() {
     let mut stmt = sq.prepare("SELECT id, name FROM item WHERE id = ?1").unwrap();
     let t = Instant::now();
     for i in 0..lookups {
-        let id = (i * 7919) % (txs * per / 2);
+        let id = existing(i, txs, per);
         let name: String = stmt.query_row(params![id as i64], |r| r.get(1)).unwrap();
         assert!(!name.is_empty());
     }

@@ -46,6 +46,13 @@ enum DbCommand {
         pattern: String,
         eid: String,
     },
+    /// Run a Datalog QUERY (EDN) against the database; ARGS (EDN each) bind its :in
+    /// after the first `$`.
+    Q {
+        name: String,
+        query: String,
+        args: Vec<String>,
+    },
     /// Datoms of INDEX (eavt, aevt, avet, vaet) with leading COMPONENTS (EDN each).
     Datoms {
         name: String,
@@ -107,6 +114,21 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
                 let request = format!("{{:selector {pattern} :eid {eid}}}");
                 let request = read(&request, "the pattern and eid").map_err(fail)?;
                 ion_edn::print(&pull_request(&db, &request, fns).await.map_err(fail)?)
+            }
+            DbCommand::Q { name, query, args } => {
+                let db = dbs.connect(&name).map_err(fail)?.db();
+                let query = read(&query, "the query").map_err(fail)?;
+                let mut inputs = vec![crate::db::query::Input::Db(&db)];
+                for a in &args {
+                    inputs.push(crate::db::query::Input::Value(
+                        read(a, "a query argument").map_err(fail)?,
+                    ));
+                }
+                ion_edn::print(
+                    &crate::db::query::q(&query, inputs, fns)
+                        .await
+                        .map_err(fail)?,
+                )
             }
             DbCommand::Datoms {
                 name,

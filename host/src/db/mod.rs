@@ -12,6 +12,7 @@ pub mod datom;
 pub mod expand;
 pub mod log;
 pub mod pull;
+pub mod query;
 pub mod schema;
 pub mod transact;
 pub mod value;

@@ -259,10 +259,39 @@ impl Host for IonState {
         };
         Ok(dbs.delete(&db_name).map_err(wit))
     }
-    async fn q(&mut self, _query: String, _args: Vec<QueryArg>) -> Answer<String> {
-        unsupported(
-            "q",
-            "Datalog queries come with the query engine (a later issue)",
-        )
+    async fn q(&mut self, query: String, args: Vec<QueryArg>) -> Answer<String> {
+        let query = match read(&query, "the query") {
+            Ok(q) => q,
+            Err(e) => return Ok(Err(wit(e))),
+        };
+        // The Client API's arg-map shape {:query q …} as well as the plain query.
+        let query = match ion_edn::get(&query, "query") {
+            Some(q) => q.clone(),
+            None => query,
+        };
+        let mut held = Vec::new();
+        for a in &args {
+            held.push(match a {
+                QueryArg::Db(db) => Ok(self.db_of(db)?),
+                QueryArg::Value(v) => match read(v, "a query argument") {
+                    Ok(v) => Err(v),
+                    Err(e) => return Ok(Err(wit(e))),
+                },
+            });
+        }
+        let inputs = held
+            .iter()
+            .map(|h| match h {
+                Ok(db) => crate::db::query::Input::Db(db),
+                Err(v) => crate::db::query::Input::Value(v.clone()),
+            })
+            .collect();
+        let app = self.app_calls.clone();
+        let fns = app.as_ref().map(AppFunctions);
+        let fns: &dyn Functions = fns.as_ref().map_or(&NoFunctions, |f| f);
+        Ok(crate::db::query::q(&query, inputs, fns)
+            .await
+            .map(|r| ion_edn::print(&r))
+            .map_err(wit))
     }
 }

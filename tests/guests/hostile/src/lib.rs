@@ -163,6 +163,15 @@ mod hostile {
         Ok(read(&format!("[[:db/add \"datomic.tx\" :db/doc \"before {}\"]]", db.basis_t())).expect("valid EDN"))
     }
 
+    /// `[0 1 … n-1]`: a query function for a collection binding.
+    #[ion::query_fn]
+    pub fn range(args: &[Edn]) -> Result<Edn, Error> {
+        match args {
+            [Edn::Int(n)] if (0..=1000).contains(n) => Ok(Edn::Vector((0..*n).map(Edn::Int).collect())),
+            _ => Err(Error::incorrect("range takes a count from 0 to 1000")),
+        }
+    }
+
     #[ion::query_fn(name = "truthy?")]
     pub fn truthy(args: &[Edn]) -> Result<Edn, Error> {
         Ok(match args {

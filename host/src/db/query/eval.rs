@@ -1,0 +1,821 @@
+//! Evaluating `:where` clauses, in the order written, over a relation of rows (variable
+//! → value). Data patterns read the index their bound components choose; rows that bind
+//! a pattern's variables alike share one index read (a hash join). Predicates filter,
+//! function expressions bind, `not`/`or` (and their `-join` forms) and rules combine
+//! sub-evaluations. Entity ids bind as longs, so entities and ref values join.
+
+use super::Input;
+use super::builtins;
+use super::parse::{InBinding, Query, incorrect, is_var, owned};
+use crate::anomaly::IonError;
+use crate::db::schema::tx_of;
+use crate::db::value::{F64, Value, ValueType};
+use crate::db::value_db::{Components, Db, Index};
+use crate::db::{Functions, api};
+use ion_edn::Edn;
+use std::collections::HashMap;
+use std::pin::Pin;
+
+/// Variable bindings of one row.
+pub type Row = HashMap<String, Value>;
+
+type Fut<'a, T> = Pin<Box<dyn std::future::Future<Output = Result<T, IonError>> + Send + 'a>>;
+
+/// How deep rules may call rules.
+const MAX_RULE_DEPTH: usize = 64;
+
+/// A rule definition.
+#[derive(Clone)]
+struct Rule {
+    head: Vec<String>,
+    body: Vec<Edn<'static>>,
+}
+
+/// What a query runs with.
+pub struct Ctx<'a> {
+    pub(crate) sources: HashMap<String, Db>,
+    rules: HashMap<String, Vec<Rule>>,
+    pub(crate) fns: &'a dyn Functions,
+    fresh: usize,
+}
+
+/// A value as a binding: refs bind as longs.
+pub fn binding(v: &Value) -> Value {
+    match v {
+        Value::Ref(n) => Value::Long(*n),
+        other => other.clone(),
+    }
+}
+
+/// An EDN constant as a binding, typed by its shape.
+pub fn constant(e: &Edn<'_>) -> Result<Value, IonError> {
+    Ok(match e {
+        Edn::Int(n) => Value::Long(*n),
+        Edn::Double(d) => Value::Double(F64(d.into_inner())),
+        Edn::Str(s) => Value::Str(s.to_string()),
+        Edn::Key(k) => Value::Keyword(k.to_string()),
+        Edn::Symbol(s) => Value::Symbol(s.to_string()),
+        Edn::Bool(b) => Value::Bool(*b),
+        Edn::Vector(items) | Edn::List(items) => {
+            Value::Tuple(items.iter().map(constant).collect::<Result<_, _>>()?)
+        }
+        Edn::Tagged(t, _) if t == "inst" => {
+            Value::from_edn(e, ValueType::Instant).map_err(incorrect)?
+        }
+        Edn::Tagged(t, _) if t == "uuid" => {
+            Value::from_edn(e, ValueType::Uuid).map_err(incorrect)?
+        }
+        other => {
+            return Err(incorrect(format!(
+                "{} cannot be a query value",
+                ion_edn::print(other)
+            )));
+        }
+    })
+}
+
+fn quote(clause: &Edn<'_>) -> String {
+    ion_edn::print(clause)
+}
+
+impl<'a> Ctx<'a> {
+    /// A context calling `fns`.
+    pub fn new(fns: &'a dyn Functions) -> Ctx<'a> {
+        Ctx {
+            sources: HashMap::new(),
+            rules: HashMap::new(),
+            fns,
+            fresh: 0,
+        }
+    }
+
+    /// Binds `:in` to `inputs`; returns the starting relation.
+    pub fn bind_inputs(&mut self, q: &Query, inputs: Vec<Input<'_>>) -> Result<Vec<Row>, IonError> {
+        if inputs.len() != q.inputs.len() {
+            return Err(incorrect(format!(
+                "the query's :in names {} inputs, {} were given",
+                q.inputs.len(),
+                inputs.len()
+            )));
+        }
+        let mut rows = vec![Row::new()];
+        for (binding, input) in q.inputs.iter().zip(inputs) {
+            match (binding, input) {
+                (InBinding::Source(name), Input::Db(db)) => {
+                    self.sources.insert(name.clone(), db.clone());
+                }
+                (InBinding::Source(name), Input::Value(_)) => {
+                    return Err(incorrect(format!(":in {name} takes a database value")));
+                }
+                (InBinding::Rules, Input::Value(rules)) => self.add_rules(&rules)?,
+                (_, Input::Db(_)) => {
+                    return Err(incorrect(
+                        "a database value was given for an :in variable".into(),
+                    ));
+                }
+                (b, Input::Value(v)) => rows = bind_form(rows, &in_form(b), &v)?,
+            }
+        }
+        Ok(rows)
+    }
+
+    fn add_rules(&mut self, rules: &Edn<'_>) -> Result<(), IonError> {
+        let Edn::Vector(defs) = rules else {
+            return Err(incorrect(format!(
+                "rules are a vector of rule definitions, found {}",
+                quote(rules)
+            )));
+        };
+        for def in defs {
+            let Edn::Vector(parts) = def else {
+                return Err(incorrect(format!(
+                    "a rule is [(name ?vars…) clauses…], found {}",
+                    quote(def)
+                )));
+            };
+            let Some(Edn::List(head)) = parts.first() else {
+                return Err(incorrect(format!(
+                    "a rule starts with (name ?vars…): {}",
+                    quote(def)
+                )));
+            };
+            let Some(Edn::Symbol(name)) = head.first() else {
+                return Err(incorrect(format!(
+                    "a rule head starts with its name: {}",
+                    quote(def)
+                )));
+            };
+            let mut vars = Vec::new();
+            for v in &head[1..] {
+                match v {
+                    Edn::Vector(required) => {
+                        for r in required {
+                            vars.push(is_var(r).ok_or_else(|| {
+                                incorrect(format!("bad rule head {}", quote(def)))
+                            })?);
+                        }
+                    }
+                    other => vars.push(
+                        is_var(other)
+                            .ok_or_else(|| incorrect(format!("bad rule head {}", quote(def))))?,
+                    ),
+                }
+            }
+            self.rules.entry(name.to_string()).or_default().push(Rule {
+                head: vars,
+                body: parts[1..].iter().map(owned).collect(),
+            });
+        }
+        Ok(())
+    }
+
+    fn source(&self, name: &str) -> Result<&Db, IonError> {
+        self.sources.get(name).ok_or_else(|| {
+            incorrect(format!(
+                "the query names source {name}, which :in does not bind"
+            ))
+        })
+    }
+
+    /// Runs `clauses` in order over `rows`.
+    pub fn clauses<'s>(
+        &'s mut self,
+        clauses: &'s [Edn<'static>],
+        rows: Vec<Row>,
+    ) -> Fut<'s, Vec<Row>> {
+        Box::pin(async move {
+            let mut rows = rows;
+            for clause in clauses {
+                if rows.is_empty() {
+                    break;
+                }
+                rows = self.clause(clause, rows, 0).await?;
+            }
+            Ok(rows)
+        })
+    }
+
+    fn clause<'s>(
+        &'s mut self,
+        clause: &'s Edn<'static>,
+        rows: Vec<Row>,
+        depth: usize,
+    ) -> Fut<'s, Vec<Row>> {
+        Box::pin(async move {
+            match clause {
+                Edn::Vector(items) if matches!(items.first(), Some(Edn::List(_))) => {
+                    self.expression(clause, items, rows).await
+                }
+                Edn::Vector(items) => self.pattern(clause, items, rows),
+                Edn::List(items) => match items.first() {
+                    Some(Edn::Symbol(op)) if op == "not" || op == "not-join" => {
+                        self.not(clause, op, &items[1..], rows).await
+                    }
+                    Some(Edn::Symbol(op)) if op == "or" || op == "or-join" => {
+                        self.or(clause, op, &items[1..], rows).await
+                    }
+                    Some(Edn::Symbol(op)) if op == "and" => {
+                        let mut rows = rows;
+                        for c in &items[1..] {
+                            rows = self.clause(c, rows, depth).await?;
+                        }
+                        Ok(rows)
+                    }
+                    Some(Edn::Symbol(name)) if self.rules.contains_key(name.as_ref()) => {
+                        self.rule(clause, name, &items[1..], rows, depth).await
+                    }
+                    Some(Edn::Symbol(name)) => Err(incorrect(format!(
+                        "unknown clause {}: {name} is not a rule of this query",
+                        quote(clause)
+                    ))),
+                    _ => Err(incorrect(format!("unknown clause form {}", quote(clause)))),
+                },
+                other => Err(incorrect(format!("unknown clause form {}", quote(other)))),
+            }
+        })
+    }
+
+    /// A data pattern `[$? e a v tx? added?]`.
+    fn pattern(
+        &self,
+        clause: &Edn<'_>,
+        items: &[Edn<'static>],
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>, IonError> {
+        let (src, terms) = match items.first() {
+            Some(Edn::Symbol(s)) if s.starts_with('$') => (s.to_string(), &items[1..]),
+            _ => ("$".to_owned(), items),
+        };
+        if terms.is_empty() || terms.len() > 5 {
+            return Err(incorrect(format!(
+                "a data pattern has 1 to 5 terms: {}",
+                quote(clause)
+            )));
+        }
+        let db = self.source(&src)?.clone();
+        let mut cache: HashMap<Vec<Option<Value>>, Vec<Vec<Value>>> = HashMap::new();
+        let mut out = Vec::new();
+        for row in rows {
+            // The pattern's terms as this row sees them: known values or free variables.
+            let known: Vec<Option<Value>> = terms
+                .iter()
+                .map(|t| match t {
+                    Edn::Symbol(s) if s == "_" => Ok(None),
+                    t => match is_var(t) {
+                        Some(v) => Ok(row.get(&v).cloned()),
+                        None => constant_term(&db, t).map(Some),
+                    },
+                })
+                .collect::<Result<_, _>>()?;
+            if !cache.contains_key(&known) {
+                let found = scan(&db, &known, clause)?;
+                cache.insert(known.clone(), found);
+            }
+            'datom: for found in &cache[&known] {
+                let mut next = row.clone();
+                for (t, v) in terms.iter().zip(found) {
+                    if let Some(var) = is_var(t) {
+                        match next.get(&var) {
+                            Some(bound) if builtins::compare(bound, v).is_ne() => continue 'datom,
+                            Some(_) => {}
+                            None => {
+                                next.insert(var, v.clone());
+                            }
+                        }
+                    }
+                }
+                out.push(next);
+            }
+        }
+        Ok(out)
+    }
+
+    /// `[(pred args…)]` or `[(fn args…) binding]`.
+    async fn expression(
+        &mut self,
+        clause: &Edn<'_>,
+        items: &[Edn<'static>],
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>, IonError> {
+        let Edn::List(call) = &items[0] else {
+            unreachable!()
+        };
+        let Some(Edn::Symbol(name)) = call.first() else {
+            return Err(incorrect(format!(
+                "an expression starts with a function name: {}",
+                quote(clause)
+            )));
+        };
+        let name = name.to_string();
+        let form = items.get(1).cloned();
+        if items.len() > 2 {
+            return Err(incorrect(format!(
+                "an expression clause has one binding at most: {}",
+                quote(clause)
+            )));
+        }
+        let mut out = Vec::new();
+        for row in rows {
+            let result = self.call(clause, &name, &call[1..], &row).await?;
+            match &form {
+                None => {
+                    if !matches!(result, Value::Bool(false)) {
+                        out.push(row);
+                    }
+                }
+                Some(form) => {
+                    let edn = result.to_edn();
+                    out.extend(bind_form(vec![row], form, &edn)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Calls function `name` on `args` (variables read from `row`).
+    async fn call(
+        &mut self,
+        clause: &Edn<'_>,
+        name: &str,
+        args: &[Edn<'static>],
+        row: &Row,
+    ) -> Result<Value, IonError> {
+        let arg = |a: &Edn<'_>| -> Result<Value, IonError> {
+            match is_var(a) {
+                Some(v) => row.get(&v).cloned().ok_or_else(|| {
+                    incorrect(format!(
+                        "variable {v} is unbound in {}: bind it in a clause before",
+                        quote(clause)
+                    ))
+                }),
+                None => constant(a),
+            }
+        };
+        match name {
+            "missing?" | "get-else" | "get-some" => {
+                let Some(Edn::Symbol(src)) = args.first() else {
+                    return Err(incorrect(format!(
+                        "{name} takes a source first: {}",
+                        quote(clause)
+                    )));
+                };
+                let db = self.source(src)?.clone();
+                let e = match arg(args.get(1).ok_or_else(|| {
+                    incorrect(format!("{name} takes an entity: {}", quote(clause)))
+                })?)? {
+                    Value::Long(e) => e,
+                    other => {
+                        return Err(incorrect(format!(
+                            "{name}: {} is not an entity id",
+                            ion_edn::print(&other.to_edn())
+                        )));
+                    }
+                };
+                let attr_of = |a: &Edn<'_>| {
+                    api::read(&ion_edn::print(a), "attribute")
+                        .and_then(|a| crate::db::expand::attr_id(&db, &a))
+                };
+                match name {
+                    "missing?" => {
+                        let a = attr_of(args.get(2).ok_or_else(|| {
+                            incorrect(format!("missing? takes an attribute: {}", quote(clause)))
+                        })?)?;
+                        Ok(Value::Bool(db.values(e, a).is_empty()))
+                    }
+                    "get-else" => {
+                        let a = attr_of(args.get(2).ok_or_else(|| {
+                            incorrect(format!("get-else takes an attribute: {}", quote(clause)))
+                        })?)?;
+                        if db.schema.attrs[&a].many {
+                            return Err(incorrect(format!(
+                                "get-else takes a cardinality-one attribute: {}",
+                                quote(clause)
+                            )));
+                        }
+                        match db.values(e, a).into_iter().next() {
+                            Some(v) => Ok(binding(&v)),
+                            None => arg(args.get(3).ok_or_else(|| {
+                                incorrect(format!("get-else takes a default: {}", quote(clause)))
+                            })?),
+                        }
+                    }
+                    _ => {
+                        for a in &args[2..] {
+                            let id = attr_of(a)?;
+                            if let Some(v) = db.values(e, id).into_iter().next() {
+                                return Ok(Value::Tuple(vec![Value::Long(id), binding(&v)]));
+                            }
+                        }
+                        Ok(Value::Bool(false))
+                    }
+                }
+            }
+            "untuple" => match arg(args
+                .first()
+                .ok_or_else(|| incorrect("untuple takes a tuple".into()))?)?
+            {
+                t @ Value::Tuple(_) => Ok(t),
+                other => Err(incorrect(format!(
+                    "untuple takes a tuple, got {}",
+                    ion_edn::print(&other.to_edn())
+                ))),
+            },
+            _ if builtins::is_builtin(name) => {
+                let values = args.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
+                builtins::call(name, &values).map_err(|e| e.context(&quote(clause)))
+            }
+            _ if name.contains('/') => {
+                let mut db = None;
+                let mut values = Vec::new();
+                for a in args {
+                    match a {
+                        Edn::Symbol(s) if s.starts_with('$') => db = Some(self.source(s)?.clone()),
+                        other => values.push(arg(other)?.to_edn()),
+                    }
+                }
+                let out = self
+                    .fns
+                    .predicate(name, values, db.as_ref())
+                    .await
+                    .map_err(|e| e.context(&quote(clause)))?;
+                if out == Edn::Nil {
+                    return Ok(Value::Bool(false));
+                }
+                constant(&out)
+            }
+            _ => Err(incorrect(format!(
+                "unknown function {name} in {}",
+                quote(clause)
+            ))),
+        }
+    }
+
+    async fn not(
+        &mut self,
+        clause: &Edn<'_>,
+        op: &str,
+        args: &[Edn<'static>],
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>, IonError> {
+        let (vars, body) = join_vars(clause, op, args)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let start = restrict(&row, vars.as_deref());
+            if self.clauses(body, vec![start]).await?.is_empty() {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn or(
+        &mut self,
+        clause: &Edn<'_>,
+        op: &str,
+        args: &[Edn<'static>],
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>, IonError> {
+        let (vars, branches) = join_vars(clause, op, args)?;
+        let mut out = Vec::new();
+        for row in rows {
+            for branch in branches {
+                let start = restrict(&row, vars.as_deref());
+                let found = self.clause(branch, vec![start], 0).await?;
+                for f in found {
+                    let mut merged = row.clone();
+                    let keep: Box<dyn Fn(&String) -> bool> = match &vars {
+                        Some(v) => Box::new(move |k: &String| v.contains(k)),
+                        None => Box::new(|_| true),
+                    };
+                    for (k, v) in f {
+                        if keep(&k) {
+                            merged.entry(k).or_insert(v);
+                        }
+                    }
+                    if !out.contains(&merged) {
+                        out.push(merged);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn rule(
+        &mut self,
+        clause: &Edn<'_>,
+        name: &str,
+        args: &[Edn<'static>],
+        rows: Vec<Row>,
+        depth: usize,
+    ) -> Result<Vec<Row>, IonError> {
+        if depth >= MAX_RULE_DEPTH {
+            return Err(incorrect(format!(
+                "rule {name} calls rules deeper than {MAX_RULE_DEPTH}: {}",
+                quote(clause)
+            )));
+        }
+        let defs = self.rules[name].clone();
+        let mut out = Vec::new();
+        for row in rows {
+            for def in &defs {
+                if def.head.len() != args.len() {
+                    return Err(incorrect(format!(
+                        "rule {name} takes {} arguments: {}",
+                        def.head.len(),
+                        quote(clause)
+                    )));
+                }
+                self.fresh += 1;
+                let suffix = format!("__{}", self.fresh);
+                let body: Vec<Edn<'static>> = def.body.iter().map(|c| rename(c, &suffix)).collect();
+                let mut start = Row::new();
+                for (h, a) in def.head.iter().zip(args) {
+                    let value = match is_var(a) {
+                        Some(v) => row.get(&v).cloned(),
+                        None => Some(constant(a)?),
+                    };
+                    if let Some(value) = value {
+                        start.insert(format!("{h}{suffix}"), value);
+                    }
+                }
+                let mut found = vec![start];
+                for c in &body {
+                    if found.is_empty() {
+                        break;
+                    }
+                    found = self.clause(c, found, depth + 1).await?;
+                }
+                for f in found {
+                    let mut merged = row.clone();
+                    let mut consistent = true;
+                    for (h, a) in def.head.iter().zip(args) {
+                        let Some(var) = is_var(a) else { continue };
+                        if let Some(v) = f.get(&format!("{h}{suffix}")) {
+                            match merged.get(&var) {
+                                Some(bound) if builtins::compare(bound, v).is_ne() => {
+                                    consistent = false
+                                }
+                                Some(_) => {}
+                                None => {
+                                    merged.insert(var, v.clone());
+                                }
+                            }
+                        }
+                    }
+                    if consistent && !out.contains(&merged) {
+                        out.push(merged);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The join variables and body of `(not-join [?a] …)`/`(or-join [?a] …)`, or none.
+fn join_vars<'c>(
+    clause: &Edn<'_>,
+    op: &str,
+    args: &'c [Edn<'static>],
+) -> Result<(Option<Vec<String>>, &'c [Edn<'static>]), IonError> {
+    if op.ends_with("-join") {
+        let Some(Edn::Vector(vars)) = args.first() else {
+            return Err(incorrect(format!(
+                "{op} takes [?vars] first: {}",
+                quote(clause)
+            )));
+        };
+        let vars = vars
+            .iter()
+            .map(|v| match v {
+                Edn::Vector(inner) => inner.iter().filter_map(is_var).collect::<Vec<_>>(),
+                v => is_var(v).into_iter().collect(),
+            })
+            .flatten()
+            .collect();
+        Ok((Some(vars), &args[1..]))
+    } else {
+        Ok((None, args))
+    }
+}
+
+fn restrict(row: &Row, vars: Option<&[String]>) -> Row {
+    match vars {
+        None => row.clone(),
+        Some(vars) => row
+            .iter()
+            .filter(|(k, _)| vars.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
+/// `clause` with every variable renamed `?x` → `?x{suffix}`.
+fn rename(clause: &Edn<'static>, suffix: &str) -> Edn<'static> {
+    match clause {
+        Edn::Symbol(s) if s.starts_with('?') => Edn::Symbol(format!("{s}{suffix}").into()),
+        Edn::Vector(items) => Edn::Vector(items.iter().map(|i| rename(i, suffix)).collect()),
+        Edn::List(items) => Edn::List(items.iter().map(|i| rename(i, suffix)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A constant term of a data pattern (an ident keyword stays a keyword; the scan turns
+/// it into an id where the position needs one).
+fn constant_term(_db: &Db, t: &Edn<'_>) -> Result<Value, IonError> {
+    constant(t)
+}
+
+/// The datoms a pattern with `known` terms matches, as bindings `[e a v tx added]`.
+fn scan(db: &Db, known: &[Option<Value>], clause: &Edn<'_>) -> Result<Vec<Vec<Value>>, IonError> {
+    let entity =
+        |v: &Value| -> Result<i64, IonError> {
+            match v {
+                Value::Long(n) => Ok(*n),
+                Value::Keyword(k) => db.schema.idents.get(k).copied().ok_or_else(|| {
+                    incorrect(format!(":{k} is not an ident, in {}", quote(clause)))
+                }),
+                Value::Tuple(pair) if pair.len() == 2 => {
+                    let lookup = Edn::Vector(pair.iter().map(Value::to_edn).collect());
+                    api::resolve_eid(db, &lookup)
+                }
+                other => Err(incorrect(format!(
+                    "{} is not an entity, in {}",
+                    ion_edn::print(&other.to_edn()),
+                    quote(clause)
+                ))),
+            }
+        };
+    let mut c = Components::default();
+    if let Some(Some(e)) = known.first() {
+        c.e = Some(entity(e)?);
+    }
+    let attr = match known.get(1) {
+        Some(Some(Value::Keyword(k))) => Some(
+            db.schema
+                .attr(k)
+                .ok_or_else(|| {
+                    incorrect(format!(":{k} is not an attribute, in {}", quote(clause)))
+                })?
+                .clone(),
+        ),
+        Some(Some(Value::Long(id))) => db.schema.attrs.get(id).cloned(),
+        Some(Some(other)) => {
+            return Err(incorrect(format!(
+                "{} is not an attribute, in {}",
+                ion_edn::print(&other.to_edn()),
+                quote(clause)
+            )));
+        }
+        _ => None,
+    };
+    c.a = attr.as_ref().map(|a| a.id);
+    if let Some(Some(v)) = known.get(2) {
+        c.v = Some(match &attr {
+            Some(a) if a.value_type == ValueType::Ref => Value::Ref(entity(v)?),
+            Some(a) if a.value_type == ValueType::Double => match v {
+                Value::Long(n) => Value::Double(F64(*n as f64)),
+                other => other.clone(),
+            },
+            _ => v.clone(),
+        });
+    }
+    if let Some(Some(tx)) = known.get(3) {
+        c.tx = Some(match tx {
+            Value::Long(n) if *n < tx_of(0) => tx_of(*n),
+            Value::Long(n) => *n,
+            other => {
+                return Err(incorrect(format!(
+                    "{} is not a transaction, in {}",
+                    ion_edn::print(&other.to_edn()),
+                    quote(clause)
+                )));
+            }
+        });
+    }
+    let index = match (&c.e, &c.a, &c.v) {
+        (Some(_), _, _) => Index::Eavt,
+        (None, Some(_), Some(_)) => Index::Avet,
+        (None, Some(_), None) => Index::Aevt,
+        (None, None, Some(Value::Ref(_))) => Index::Vaet,
+        _ => Index::Eavt,
+    };
+    let wanted_added = match known.get(4) {
+        Some(Some(Value::Bool(b))) => Some(*b),
+        _ => None,
+    };
+    let mut v_untyped = None;
+    if attr.is_none() && c.v.is_some() && !matches!(c.v, Some(Value::Ref(_))) {
+        // Without the attribute the value's type is unknown: compare after the scan.
+        v_untyped = c.v.take();
+    }
+    Ok(db
+        .datoms(index, &c)
+        .into_iter()
+        .filter(|d| wanted_added.is_none_or(|w| w == d.added))
+        .filter(|d| {
+            v_untyped
+                .as_ref()
+                .is_none_or(|v| builtins::compare(&binding(&d.v), v).is_eq())
+        })
+        .map(|d| {
+            vec![
+                Value::Long(d.e),
+                Value::Long(d.a),
+                binding(&d.v),
+                Value::Long(d.tx),
+                Value::Bool(d.added),
+            ]
+        })
+        .collect())
+}
+
+/// The binding form of an `:in` binding.
+fn in_form(b: &InBinding) -> Edn<'static> {
+    let sym = |s: &str| Edn::Symbol(s.to_owned().into());
+    match b {
+        InBinding::Scalar(v) => sym(v),
+        InBinding::Coll(v) => Edn::Vector(vec![sym(v), sym("...")]),
+        InBinding::Tuple(vs) => Edn::Vector(vs.iter().map(|v| sym(v)).collect()),
+        InBinding::Relation(vs) => {
+            Edn::Vector(vec![Edn::Vector(vs.iter().map(|v| sym(v)).collect())])
+        }
+        InBinding::Source(_) | InBinding::Rules => Edn::Nil,
+    }
+}
+
+/// Binds `value` to binding form `form` (`?x`, `[?x ...]`, `[?x ?y]`, `[[?x ?y]]`) in
+/// every row.
+pub fn bind_form(rows: Vec<Row>, form: &Edn<'_>, value: &Edn<'_>) -> Result<Vec<Row>, IonError> {
+    let bind = |row: &Row, var: &Edn<'_>, v: &Edn<'_>| -> Result<Option<Row>, IonError> {
+        if matches!(var, Edn::Symbol(s) if s == "_") {
+            return Ok(Some(row.clone()));
+        }
+        let name = is_var(var)
+            .ok_or_else(|| incorrect(format!("bad binding form {}", ion_edn::print(var))))?;
+        let v = constant(v)?;
+        match row.get(&name) {
+            Some(bound) if builtins::compare(bound, &v).is_ne() => Ok(None),
+            _ => {
+                let mut next = row.clone();
+                next.insert(name, v);
+                Ok(Some(next))
+            }
+        }
+    };
+    let items = |v: &Edn<'_>| -> Result<Vec<Edn<'static>>, IonError> {
+        match v {
+            Edn::Vector(i) | Edn::List(i) => Ok(i.iter().map(owned).collect()),
+            Edn::Set(i) => Ok(i.iter().map(owned).collect()),
+            other => Err(incorrect(format!(
+                "expected a collection to bind, found {}",
+                ion_edn::print(other)
+            ))),
+        }
+    };
+    let mut out = Vec::new();
+    for row in &rows {
+        match form {
+            Edn::Vector(f) if f.len() == 2 && matches!(&f[1], Edn::Symbol(s) if s == "...") => {
+                for v in items(value)? {
+                    out.extend(bind(row, &f[0], &v)?);
+                }
+            }
+            Edn::Vector(f) if f.len() == 1 && matches!(&f[0], Edn::Vector(_)) => {
+                let Edn::Vector(vars) = &f[0] else {
+                    unreachable!()
+                };
+                for tuple in items(value)? {
+                    let vals = items(&tuple)?;
+                    let mut r = Some(row.clone());
+                    for (var, v) in vars.iter().zip(&vals) {
+                        r = match r {
+                            Some(r) => bind(&r, var, v)?,
+                            None => None,
+                        };
+                    }
+                    out.extend(r);
+                }
+            }
+            Edn::Vector(vars) => {
+                let vals = items(value)?;
+                let mut r = Some(row.clone());
+                for (var, v) in vars.iter().zip(&vals) {
+                    r = match r {
+                        Some(r) => bind(&r, var, v)?,
+                        None => None,
+                    };
+                }
+                out.extend(r);
+            }
+            var => {
+                if *value == Edn::Nil {
+                    continue;
+                }
+                out.extend(bind(row, var, value)?);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,293 @@
+//! Reading a Datalog query (map or vector form) into its parts: find elements and spec,
+//! `:keys`/`:strs`/`:syms`, `:with`, `:in` bindings and `:where` clauses. Every error
+//! quotes the part it is about.
+
+use crate::anomaly::{Category, IonError};
+use ion_edn::Edn;
+
+pub(crate) fn incorrect(msg: String) -> IonError {
+    IonError::new(Category::Incorrect, msg)
+}
+
+/// An element of `:find`.
+#[derive(Debug, Clone)]
+pub enum FindElem {
+    /// `?x`
+    Var(String),
+    /// `(pull ?e pattern)`
+    Pull(String, Edn<'static>),
+    /// `(agg args… ?x)`: name, constant args, variable.
+    Agg(String, Vec<Edn<'static>>, String),
+}
+
+/// The shape of the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `:find ?a ?b` — a set of tuples.
+    Relation,
+    /// `:find [?a ...]`
+    Coll,
+    /// `:find [?a ?b]`
+    Tuple,
+    /// `:find ?a .`
+    Scalar,
+}
+
+/// One `:in` binding.
+#[derive(Debug, Clone)]
+pub enum InBinding {
+    /// `$` or `$name`.
+    Source(String),
+    /// `%`
+    Rules,
+    /// `?x`
+    Scalar(String),
+    /// `[?x ...]`
+    Coll(String),
+    /// `[?x ?y]`
+    Tuple(Vec<String>),
+    /// `[[?x ?y]]`
+    Relation(Vec<String>),
+}
+
+/// A parsed query.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// `:find` elements.
+    pub find: Vec<FindElem>,
+    /// Result shape.
+    pub shape: Shape,
+    /// `:keys`/`:strs`/`:syms` names, with their kind.
+    pub keys: Option<(char, Vec<String>)>,
+    /// `:with` variables.
+    pub with: Vec<String>,
+    /// `:in` bindings (default `$`).
+    pub inputs: Vec<InBinding>,
+    /// `:where` clauses.
+    pub clauses: Vec<Edn<'static>>,
+}
+
+pub(crate) fn owned(v: &Edn<'_>) -> Edn<'static> {
+    ion_edn::read(&ion_edn::print(v)).unwrap_or(Edn::Nil)
+}
+
+/// Whether `s` names a variable.
+pub fn is_var(e: &Edn<'_>) -> Option<String> {
+    match e {
+        Edn::Symbol(s) if s.starts_with('?') => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads a query in map form `{:find … :where …}` or vector form `[:find … :where …]`.
+pub fn parse(q: &Edn<'_>) -> Result<Query, IonError> {
+    let mut sections: Vec<(String, Vec<Edn<'static>>)> = Vec::new();
+    match q {
+        Edn::Map(m) => {
+            for (k, v) in m {
+                let Edn::Key(k) = k else {
+                    return Err(incorrect(format!(
+                        "query keys are keywords, found {}",
+                        ion_edn::print(k)
+                    )));
+                };
+                let items = match v {
+                    Edn::Vector(items) | Edn::List(items) => items.iter().map(owned).collect(),
+                    other => vec![owned(other)],
+                };
+                sections.push((k.to_string(), items));
+            }
+        }
+        Edn::Vector(items) | Edn::List(items) => {
+            for item in items {
+                match item {
+                    Edn::Key(k) => sections.push((k.to_string(), Vec::new())),
+                    other => match sections.last_mut() {
+                        Some((_, v)) => v.push(owned(other)),
+                        None => {
+                            return Err(incorrect(format!(
+                                "a query starts with :find, found {}",
+                                ion_edn::print(other)
+                            )));
+                        }
+                    },
+                }
+            }
+        }
+        other => {
+            return Err(incorrect(format!(
+                "a query is a map or a vector, found {}",
+                ion_edn::print(other)
+            )));
+        }
+    }
+    let mut query = Query {
+        find: Vec::new(),
+        shape: Shape::Relation,
+        keys: None,
+        with: Vec::new(),
+        inputs: Vec::new(),
+        clauses: Vec::new(),
+    };
+    let mut saw_find = false;
+    for (name, items) in sections {
+        match name.as_str() {
+            "find" => {
+                saw_find = true;
+                parse_find(&items, &mut query)?;
+            }
+            "keys" | "strs" | "syms" => {
+                let names = items
+                    .iter()
+                    .map(|i| match i {
+                        Edn::Symbol(s) | Edn::Str(s) | Edn::Key(s) => Ok(s.to_string()),
+                        o => Err(incorrect(format!(
+                            ":{name} takes names, found {}",
+                            ion_edn::print(o)
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                query.keys = Some((name.chars().next().expect("non-empty"), names));
+            }
+            "with" => {
+                for i in &items {
+                    query.with.push(is_var(i).ok_or_else(|| {
+                        incorrect(format!(
+                            ":with takes variables, found {}",
+                            ion_edn::print(i)
+                        ))
+                    })?);
+                }
+            }
+            "in" => {
+                for i in &items {
+                    query.inputs.push(parse_in(i)?);
+                }
+            }
+            "where" => query.clauses = items,
+            other => {
+                return Err(incorrect(format!(
+                    "unknown query section :{other} (known: :find :keys :strs :syms :with :in :where)"
+                )));
+            }
+        }
+    }
+    if !saw_find || query.find.is_empty() {
+        return Err(incorrect(
+            "a query needs :find with at least one element".into(),
+        ));
+    }
+    if query.inputs.is_empty() {
+        query.inputs.push(InBinding::Source("$".into()));
+    }
+    if let Some((_, names)) = &query.keys
+        && names.len() != query.find.len()
+    {
+        return Err(incorrect(format!(
+            ":keys names {} values, :find has {}",
+            names.len(),
+            query.find.len()
+        )));
+    }
+    Ok(query)
+}
+
+fn parse_find(items: &[Edn<'static>], q: &mut Query) -> Result<(), IonError> {
+    match items {
+        [one, Edn::Symbol(dot)] if dot == "." => {
+            q.shape = Shape::Scalar;
+            q.find.push(find_elem(one)?);
+        }
+        [Edn::Vector(inner)]
+            if inner.len() == 2 && matches!(&inner[1], Edn::Symbol(s) if s == "...") =>
+        {
+            q.shape = Shape::Coll;
+            q.find.push(find_elem(&inner[0])?);
+        }
+        [Edn::Vector(inner)] => {
+            q.shape = Shape::Tuple;
+            for i in inner {
+                q.find.push(find_elem(i)?);
+            }
+        }
+        items => {
+            for i in items {
+                q.find.push(find_elem(i)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find_elem(e: &Edn<'static>) -> Result<FindElem, IonError> {
+    if let Some(v) = is_var(e) {
+        return Ok(FindElem::Var(v));
+    }
+    let Edn::List(items) = e else {
+        return Err(incorrect(format!(
+            "unknown :find element {}",
+            ion_edn::print(e)
+        )));
+    };
+    match items.as_slice() {
+        [Edn::Symbol(p), var, pattern] if p == "pull" => Ok(FindElem::Pull(
+            is_var(var).ok_or_else(|| {
+                incorrect(format!(
+                    "pull in :find takes a variable: {}",
+                    ion_edn::print(e)
+                ))
+            })?,
+            pattern.clone(),
+        )),
+        [Edn::Symbol(f), args @ .., var] => {
+            let var = is_var(var).ok_or_else(|| {
+                incorrect(format!(
+                    "an aggregate ends with a variable: {}",
+                    ion_edn::print(e)
+                ))
+            })?;
+            Ok(FindElem::Agg(f.to_string(), args.to_vec(), var))
+        }
+        _ => Err(incorrect(format!(
+            "unknown :find element {}",
+            ion_edn::print(e)
+        ))),
+    }
+}
+
+fn parse_in(e: &Edn<'static>) -> Result<InBinding, IonError> {
+    match e {
+        Edn::Symbol(s) if s.starts_with('$') => Ok(InBinding::Source(s.to_string())),
+        Edn::Symbol(s) if s == "%" => Ok(InBinding::Rules),
+        Edn::Symbol(s) if s.starts_with('?') => Ok(InBinding::Scalar(s.to_string())),
+        Edn::Vector(items)
+            if items.len() == 2 && matches!(&items[1], Edn::Symbol(s) if s == "...") =>
+        {
+            Ok(InBinding::Coll(is_var(&items[0]).ok_or_else(|| {
+                incorrect(format!("bad :in binding {}", ion_edn::print(e)))
+            })?))
+        }
+        Edn::Vector(items) if items.len() == 1 && matches!(&items[0], Edn::Vector(_)) => {
+            let Edn::Vector(inner) = &items[0] else {
+                unreachable!()
+            };
+            Ok(InBinding::Relation(vars(inner, e)?))
+        }
+        Edn::Vector(items) => Ok(InBinding::Tuple(vars(items, e)?)),
+        other => Err(incorrect(format!(
+            "bad :in binding {}",
+            ion_edn::print(other)
+        ))),
+    }
+}
+
+fn vars(items: &[Edn<'static>], whole: &Edn<'_>) -> Result<Vec<String>, IonError> {
+    items
+        .iter()
+        .map(|i| match i {
+            Edn::Symbol(s) if s == "_" => Ok("_".into()),
+            other => is_var(other)
+                .ok_or_else(|| incorrect(format!("bad binding {}", ion_edn::print(whole)))),
+        })
+        .collect()
+}

@@ -1,0 +1,354 @@
+//! Query cases named after DataScript's `test/datascript/test/query*.cljc` (EPL-1.0),
+//! ported to this engine's data and result shapes: joins, find specs, `:in` bindings,
+//! rules (recursive too), `not`/`or`, built-in and database functions, aggregates,
+//! `:keys`, pull in `:find`, and errors that quote the clause.
+
+use super::*;
+use crate::db::{NoFunctions, transact};
+use ion_edn::read;
+
+const SCHEMA: &str = r#"[{:db/ident :name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
+ {:db/ident :age :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
+ {:db/ident :email :db/valueType :db.type/string :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
+ {:db/ident :follow :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
+ {:db/ident :salary :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]"#;
+
+/// Ivan 15, Petr 37, Ivan 37 (the DataScript test people), with follows 1→2→3.
+async fn people() -> crate::db::Db {
+    let db = transact::transact(&Db::empty(), &read(SCHEMA).unwrap(), &NoFunctions, 0)
+        .await
+        .unwrap()
+        .db_after;
+    let data = r#"[{:db/id "1" :name "Ivan" :age 15 :email "ivan@a" :salary 10 :follow "2"}
+                   {:db/id "2" :name "Petr" :age 37 :email "petr@a" :salary 20 :follow "3"}
+                   {:db/id "3" :name "Ivan" :age 37 :email "ivan@b" :salary 30}]"#;
+    transact::transact(&db, &read(data).unwrap(), &NoFunctions, 0)
+        .await
+        .unwrap()
+        .db_after
+}
+
+async fn run(db: &Db, q: &str, extra: Vec<Edn<'static>>) -> Result<String, IonError> {
+    let mut inputs = vec![Input::Db(db)];
+    inputs.extend(extra.into_iter().map(Input::Value));
+    super::q(&read(q).unwrap(), inputs, &NoFunctions)
+        .await
+        .map(|r| ion_edn::print(&r))
+}
+
+async fn ok(db: &Db, q: &str) -> String {
+    run(db, q, vec![]).await.unwrap()
+}
+
+#[tokio::test]
+async fn test_joins() {
+    let db = people().await;
+    assert_eq!(
+        ok(&db, r#"[:find ?n :where [?e :name ?n] [?e :age 37]]"#).await,
+        r#"[["Ivan"] ["Petr"]]"#
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?n1 ?n2 :where [?e1 :follow ?e2] [?e1 :name ?n1] [?e2 :name ?n2]]"#
+        )
+        .await,
+        r#"[["Ivan" "Petr"] ["Petr" "Ivan"]]"#
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"{:find [?e] :where [[?e :name "Ivan"] [?e :age 15]]}"#
+        )
+        .await
+        .len()
+            > 2,
+        true
+    );
+}
+
+#[tokio::test]
+async fn test_find_specs() {
+    let db = people().await;
+    assert_eq!(
+        ok(&db, r#"[:find [?n ...] :where [_ :name ?n]]"#).await,
+        r#"["Ivan" "Petr"]"#
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?a . :where [?e :email "petr@a"] [?e :age ?a]]"#
+        )
+        .await,
+        "37"
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find [?n ?a] :where [?e :email "ivan@a"] [?e :name ?n] [?e :age ?a]]"#
+        )
+        .await,
+        r#"["Ivan" 15]"#
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?a . :where [?e :email "nobody"] [?e :age ?a]]"#
+        )
+        .await,
+        "nil"
+    );
+}
+
+#[tokio::test]
+async fn test_q_in() {
+    let db = people().await;
+    let r = run(
+        &db,
+        r#"[:find ?e :in $ ?n :where [?e :name ?n] [?e :age 15]]"#,
+        vec![read(r#""Ivan""#).unwrap()],
+    )
+    .await
+    .unwrap();
+    assert!(r.starts_with("[["), "{r}");
+    let r = run(
+        &db,
+        r#"[:find [?a ...] :in $ [?n ...] :where [?e :name ?n] [?e :age ?a]]"#,
+        vec![read(r#"["Petr" "Nobody"]"#).unwrap()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r, "[37]");
+    let r = run(
+        &db,
+        r#"[:find ?n :in $ [[?n ?a]] :where [?e :name ?n] [?e :age ?a]]"#,
+        vec![read(r#"[["Ivan" 37] ["Petr" 15]]"#).unwrap()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r, r#"[["Ivan"]]"#);
+    let r = run(
+        &db,
+        r#"[:find ?n :in $ [?n ?a] :where [?e :name ?n] [?e :age ?a]]"#,
+        vec![read(r#"["Petr" 37]"#).unwrap()],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r, r#"[["Petr"]]"#);
+    let e = run(&db, r#"[:find ?n :in $ ?x :where [?e :name ?n]]"#, vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(e.message, "the query's :in names 2 inputs, 1 were given");
+}
+
+#[tokio::test]
+async fn test_rules() {
+    let db = people().await;
+    let rules = read(
+        r#"[[(follows ?a ?b) [?a :follow ?b]]
+                        [(follows ?a ?b) [?a :follow ?x] (follows ?x ?b)]]"#,
+    )
+    .unwrap();
+    let r = run(
+        &db,
+        r#"[:find ?n2 :in $ % :where [?e1 :email "ivan@a"] (follows ?e1 ?e2) [?e2 :name ?n2]]"#,
+        vec![rules],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r, r#"[["Ivan"] ["Petr"]]"#);
+}
+
+#[tokio::test]
+async fn test_not_and_or() {
+    let db = people().await;
+    assert_eq!(
+        ok(&db, r#"[:find ?n :where [?e :name ?n] (not [?e :age 37])]"#).await,
+        r#"[["Ivan"]]"#
+    );
+    assert_eq!(
+        ok(&db, r#"[:find [?e2 ...] :where [?e :email "ivan@a"] [?e :follow ?e2] (not-join [?e2] [?e2 :follow _])]"#).await,
+        "[]"
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find [?email ...] :where [?e :email ?email] (or [?e :age 15] [?e :name "Petr"])]"#
+        )
+        .await,
+        r#"["ivan@a" "petr@a"]"#
+    );
+    assert_eq!(
+        ok(&db, r#"[:find [?email ...] :where [?e :email ?email] (or-join [?e] (and [?e :age 37] [?e :name "Ivan"]) [?e :salary 10])]"#).await,
+        r#"["ivan@a" "ivan@b"]"#
+    );
+}
+
+#[tokio::test]
+async fn test_predicates_and_functions() {
+    let db = people().await;
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find [?n ...] :where [?e :name ?n] [?e :age ?a] [(< ?a 18)]]"#
+        )
+        .await,
+        r#"["Ivan"]"#
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?n ?x :where [?e :name ?n] [?e :age ?a] [(* ?a 2) ?x] [(> ?x 70)]]"#
+        )
+        .await,
+        r#"[["Ivan" 74] ["Petr" 74]]"#
+    );
+    assert_eq!(
+        ok(&db, r#"[:find [?s ...] :where [?e :email "ivan@a"] [(get-else $ ?e :age 0) ?f] [(str "age=" ?f) ?s]]"#).await,
+        r#"["age=15"]"#
+    );
+    let e = run(
+        &db,
+        r#"[:find ?f :where [?e :email "ivan@a"] [(get-else $ ?e :follow 0) ?f]]"#,
+        vec![],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "get-else takes a cardinality-one attribute: [(get-else $ ?e :follow 0) ?f]"
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find [?e ...] :where [?e :email] [(missing? $ ?e :follow)]]"#
+        )
+        .await
+        .matches(' ')
+        .count(),
+        0
+    );
+    assert_eq!(
+        ok(&db, r#"[:find ?t :where [(tuple 1 2) ?t]]"#).await,
+        "[[[1 2]]]"
+    );
+    assert_eq!(
+        ok(&db, r#"[:find ?a ?b :where [(ground [1 2]) [?a ?b]]]"#).await,
+        "[[1 2]]"
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?x :where [(ground [3 1 2]) [?x ...]] [(odd? ?x)]]"#
+        )
+        .await,
+        "[[1] [3]]"
+    );
+}
+
+#[tokio::test]
+async fn test_aggregates() {
+    let db = people().await;
+    assert_eq!(
+        ok(&db, r#"[:find ?n (count ?e) :where [?e :name ?n]]"#).await,
+        r#"[["Ivan" 2] ["Petr" 1]]"#
+    );
+    assert_eq!(
+        ok(&db, r#"[:find (sum ?s) . :with ?e :where [?e :salary ?s]]"#).await,
+        "60"
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find (avg ?a) (min ?a) (max ?a) (count-distinct ?a) :where [_ :age ?a]]"#
+        )
+        .await,
+        "[[26.0 15 37 2]]"
+    );
+    assert_eq!(
+        ok(&db, r#"[:find (sum ?a) . :with ?e :where [?e :age ?a]]"#).await,
+        "89"
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find (median ?s) (variance ?s) :where [_ :salary ?s]]"#
+        )
+        .await,
+        "[[20.0 66.66666666666667]]"
+    );
+    assert_eq!(
+        ok(&db, r#"[:find (distinct ?n) . :where [_ :name ?n]]"#).await,
+        r#"#{"Ivan" "Petr"}"#
+    );
+    assert_eq!(
+        ok(&db, r#"[:find (max 2 ?s) . :where [_ :salary ?s]]"#).await,
+        "[30 20]"
+    );
+}
+
+#[tokio::test]
+async fn test_keys_and_pull() {
+    let db = people().await;
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?n ?a :keys name age :where [?e :email "petr@a"] [?e :name ?n] [?e :age ?a]]"#
+        )
+        .await,
+        r#"[{:age 37, :name "Petr"}]"#
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find (pull ?e [:name {:follow [:email]}]) . :where [?e :email "ivan@a"]]"#
+        )
+        .await,
+        r#"{:follow [{:email "petr@a"}], :name "Ivan"}"#
+    );
+}
+
+#[tokio::test]
+async fn test_errors_quote_the_clause() {
+    let db = people().await;
+    let e = run(
+        &db,
+        r#"[:find ?n :where [?e :name ?n] [(< ?a 18)]]"#,
+        vec![],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message,
+        "variable ?a is unbound in [(< ?a 18)]: bind it in a clause before"
+    );
+    let e = run(&db, r#"[:find ?n :where (frobnicate ?e)]"#, vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "unknown clause (frobnicate ?e): frobnicate is not a rule of this query"
+    );
+    let e = run(&db, r#"[:find ?n :where [?e :nope ?n]]"#, vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(e.message, ":nope is not an attribute, in [?e :nope ?n]");
+    let e = run(&db, r#"[:find ?x :where [?e :name ?n]]"#, vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(e.message, "?x in :find is not bound by :where or :in");
+    let e = run(
+        &db,
+        r#"[:find ?n :where [?e :name ?n] [(my.app/pred ?n)]]"#,
+        vec![],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.category, crate::anomaly::Category::Forbidden);
+    assert!(
+        e.message
+            .starts_with("[(my.app/pred ?n)]: predicate my.app/pred cannot run"),
+        "{}",
+        e.message
+    );
+}
