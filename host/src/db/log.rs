@@ -49,7 +49,7 @@ impl Log {
         while let Some((payload, next)) = record(&bytes, at) {
             let text = std::str::from_utf8(payload)
                 .map_err(|_| anyhow!("{}: record at byte {at} is not UTF-8", path.display()))?;
-            db = apply(&db, text)
+            apply(&mut db, text)
                 .with_context(|| format!("{}: record at byte {at}", path.display()))?;
             at = next;
             transactions += 1;
@@ -117,7 +117,7 @@ fn record(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
     (crc32fast::hash(payload) == crc).then_some((payload, at + 8 + len))
 }
 
-fn apply(db: &Db, text: &str) -> Result<Db> {
+fn apply(db: &mut Db, text: &str) -> Result<()> {
     let doc = ion_edn::read(text).map_err(|e| anyhow!("not EDN: {e}"))?;
     let int = |k: &str| match ion_edn::get(&doc, k) {
         Some(Edn::Int(n)) => Ok(*n),
@@ -158,7 +158,8 @@ fn apply(db: &Db, text: &str) -> Result<Db> {
             added: *added,
         });
     }
-    Ok(db.with_datoms(&datoms, t, next_n, instant))
+    db.apply(&datoms, t, next_n, instant);
+    Ok(())
 }
 
 /// Where database `name` keeps its log under `dir`.

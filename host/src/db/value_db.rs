@@ -107,6 +107,14 @@ impl Db {
     /// The value after applying `datoms` of transaction `t` (already checked).
     pub fn with_datoms(&self, datoms: &[Datom], t: i64, next_n: i64, instant_ms: i64) -> Db {
         let mut db = self.clone();
+        db.apply(datoms, t, next_n, instant_ms);
+        db
+    }
+
+    /// Applies `datoms` of transaction `t` to this value in place. When nothing else
+    /// shares the indexes (replaying a log), no index node is copied.
+    pub fn apply(&mut self, datoms: &[Datom], t: i64, next_n: i64, instant_ms: i64) {
+        let db = self;
         db.view = View::Current;
         let mut schema_changed = false;
         for d in datoms {
@@ -144,7 +152,6 @@ impl Db {
         db.basis_t = t;
         db.next_n = next_n;
         db.tx_times.push_back((t, instant_ms));
-        db
     }
 
     /// The current datom `[e a v]`, whatever the view.
