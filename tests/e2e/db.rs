@@ -338,3 +338,42 @@ fn queries_call_ion_query_functions_as_predicates_and_with_collection_bindings()
         stderr(&unknown)
     );
 }
+
+#[test]
+fn tools_query_a_nodes_databases_on_its_admin_api() {
+    use crate::server::{Server, TOKEN, agent};
+    // The node's ION_HOME is the one `host()` gives every test of this run.
+    let name = format!("admin-q-{}", std::process::id());
+    ok(host().args(["db", "create", &name]).output().unwrap());
+    ok(host()
+        .args([
+            "db",
+            "transact",
+            &name,
+            r#"[{:db/doc "one"} {:db/doc "two"}]"#,
+        ])
+        .output()
+        .unwrap());
+    let node = Server::start("tests/guests/hostile");
+    let post = |body: &str, token: Option<&str>| {
+        let mut req = agent().post(format!("{}/q", node.admin));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let mut r = req.send(body).unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let q = format!(r#"{{:db "{name}" :query [:find [?d ...] :where [_ :db/doc ?d]]}}"#);
+    assert_eq!(post(&q, Some(TOKEN)), (200, r#"["one" "two"]"#.to_owned()));
+    assert_eq!(post(&q, None).0, 401);
+    // The served app's query functions are there too.
+    let q = format!(
+        r#"{{:db "{name}" :query [:find [?x ...] :in $ ?n :where [(hostile/range ?n) [?x ...]]] :args [3]}}"#
+    );
+    assert_eq!(post(&q, Some(TOKEN)), (200, "[0 1 2]".to_owned()));
+    let (status, body) = post(
+        r#"{:db "no-such-db" :query [:find ?x :where [?x :db/doc]]}"#,
+        Some(TOKEN),
+    );
+    assert_eq!(status, 404, "{body}");
+}

@@ -1,6 +1,6 @@
-//! The admin API: health and what the node serves, for operators, and the deploy step
-//! the orchestrator drives (`POST /deploy`: load a revision, then swap it in while calls
-//! in flight finish on the old one). Every request needs `Authorization: Bearer
+//! The admin API: health and what the node serves, for operators; the deploy step the
+//! orchestrator drives (`POST /deploy`: load a revision, then swap it in while calls in
+//! flight finish on the old one); and Datalog queries for tools (`POST /q`). Every request needs `Authorization: Bearer
 //! <token>`, compared in constant time.
 
 use super::Node;
@@ -31,6 +31,9 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
     }
     if req.method() == Method::POST && req.uri().path() == "/deploy" {
         return deploy(node, req).await;
+    }
+    if req.method() == Method::POST && req.uri().path() == "/q" {
+        return query(node, req).await;
     }
     let Some(slot) = node.current() else {
         return match (req.method(), req.uri().path()) {
@@ -150,5 +153,66 @@ async fn deploy(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
                 format!("{{:status :failed, :error {}}}", ion_edn::quote(&error)),
             )
         }
+    }
+}
+
+/// `POST /q` with `{:db NAME :query Q :args [...]}`: runs a Datalog query on one of the
+/// node's databases (the served app's query functions available), for tools. Answers the
+/// result as EDN, or the anomaly with its HTTP status.
+async fn query(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
+    use crate::db::query::{Input, q};
+    let body = match read_limited(req.into_body(), 1 << 20).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(ReadError::TooLarge) => {
+            return respond(
+                413,
+                "text/plain; charset=utf-8",
+                "a query request is at most 1 MiB",
+            );
+        }
+        Err(ReadError::Failed(e)) => return respond(400, "text/plain; charset=utf-8", e),
+    };
+    let fail = |e: crate::anomaly::IonError| {
+        respond(e.category.http_status(), "application/edn", e.to_edn())
+    };
+    let request = match crate::db::api::read(&body, "the query request") {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let Some(ion_edn::Edn::Str(name)) = ion_edn::get(&request, "db") else {
+        return fail(crate::anomaly::IonError::new(
+            crate::anomaly::Category::Incorrect,
+            "a query request is {:db NAME :query Q :args [...]}",
+        ));
+    };
+    let Some(query) = ion_edn::get(&request, "query") else {
+        return fail(crate::anomaly::IonError::new(
+            crate::anomaly::Category::Incorrect,
+            "the query request needs :query",
+        ));
+    };
+    let db = match crate::db::Databases::node().connect(name) {
+        Ok(conn) => conn.db(),
+        Err(e) => return fail(e),
+    };
+    let mut inputs = vec![Input::Db(&db)];
+    if let Some(ion_edn::Edn::Vector(args)) = ion_edn::get(&request, "args") {
+        inputs.extend(
+            args.iter().map(|a| {
+                Input::Value(ion_edn::read(&ion_edn::print(a)).unwrap_or(ion_edn::Edn::Nil))
+            }),
+        );
+    }
+    let slot = node.current();
+    let app_fns = slot
+        .as_ref()
+        .map(|s| crate::runtime::db_fns::AppFunctions(&s.app));
+    let fns: &dyn crate::db::Functions = match &app_fns {
+        Some(f) => f,
+        None => &crate::db::NoFunctions,
+    };
+    match q(query, inputs, fns).await {
+        Ok(result) => respond(200, "application/edn", ion_edn::print(&result)),
+        Err(e) => fail(e),
     }
 }
