@@ -377,3 +377,37 @@ fn tools_query_a_nodes_databases_on_its_admin_api() {
     );
     assert_eq!(status, 404, "{body}");
 }
+
+#[test]
+fn attribute_and_entity_predicates_call_the_apps_functions() {
+    let dir = scratch("db-preds");
+    ok(db(&dir).args(["create", "p"]).output().unwrap());
+    let schema = r#"[{:db/ident :h/flag :db/valueType :db.type/boolean :db/cardinality :db.cardinality/one
+                      :db.attr/preds [hostile/truthy?]}
+                     {:db/ident :h/named :db.entity/attrs [:db/doc]}]"#;
+    ok(db(&dir).args(["transact", "p", schema]).output().unwrap());
+    let tx = |data: &str| {
+        let out = with_app(&dir, "tests/guests/hostile")
+            .args(["transact", "p", data])
+            .output()
+            .unwrap();
+        (out.status.code(), error_line(&out))
+    };
+    assert_eq!(tx("[{:h/flag true}]").0, Some(0));
+    let (code, line) = tx("[{:h/flag false}]");
+    assert_eq!(code, Some(1));
+    assert!(
+        line.contains("attribute predicate hostile/truthy? refused :h/flag false"),
+        "{line}"
+    );
+    let (code, line) = tx("[{:db/ensure :h/named :h/flag true}]");
+    assert_eq!(code, Some(1));
+    assert!(
+        line.contains("fails :db/ensure :h/named: it lacks required attribute :db/doc"),
+        "{line}"
+    );
+    assert_eq!(
+        tx(r#"[{:db/ensure :h/named :h/flag true :db/doc "has one"}]"#).0,
+        Some(0)
+    );
+}
