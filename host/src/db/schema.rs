@@ -254,8 +254,19 @@ impl Schema {
         self.idents.get(ident).and_then(|id| self.attrs.get(id))
     }
 
+    /// The attributes the schema is read from.
+    pub const SCHEMA_ATTRS: [i64; 7] = [
+        IDENT,
+        VALUE_TYPE,
+        CARDINALITY,
+        UNIQUE,
+        IS_COMPONENT,
+        NO_HISTORY,
+        ATTR_PREDS,
+    ];
+
     /// Whether a datom of attribute `a` changes the schema.
     pub fn is_schema_attr(a: i64) -> bool {
-        (IDENT..=ENTITY_PREDS).contains(&a) || a == 13
+        Schema::SCHEMA_ATTRS.contains(&a)
     }
 }

@@ -147,7 +147,18 @@ impl Db {
         // An attribute cannot be used in the transaction that defines it (the
         // transactor checks), so reading the schema once at the end is enough.
         if schema_changed {
-            db.schema = Arc::new(Schema::read(db.eavt.iter().map(|k| k.0.as_ref())));
+            // Only the schema attributes' datoms, through AEVT: the cost follows the
+            // schema's size, not the database's.
+            let schema_datoms: Vec<Arc<Datom>> = Schema::SCHEMA_ATTRS
+                .iter()
+                .flat_map(|a| {
+                    db.aevt
+                        .range(lower_bound::<AEVT>(None, Some(*a), None)..)
+                        .take_while(move |k| k.0.a == *a)
+                        .map(|k| k.0.clone())
+                })
+                .collect();
+            db.schema = Arc::new(Schema::read(schema_datoms.iter().map(|d| d.as_ref())));
         }
         db.basis_t = t;
         db.next_n = next_n;
