@@ -198,3 +198,88 @@ pub fn report_map(report: &TxReport) -> Edn<'static> {
         .collect(),
     )
 }
+
+/// `index-range` with `{:attrid a :start v :end v :limit n}`: AVET datoms of attribute
+/// `a` with `start <= v < end` (either bound may be absent).
+pub fn index_range_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, IonError> {
+    let a = attr_id(
+        db,
+        ion_edn::get(request, "attrid")
+            .ok_or_else(|| incorrect("index-range needs :attrid".into()))?,
+    )?;
+    let value_type = db.schema.attrs[&a].value_type;
+    let bound = |key: &str| -> Result<Option<Value>, IonError> {
+        match ion_edn::get(request, key) {
+            None | Some(Edn::Nil) => Ok(None),
+            Some(v) if value_type == ValueType::Ref => Ok(Some(Value::Ref(resolve_eid(db, v)?))),
+            Some(v) => Value::from_edn(v, value_type)
+                .map(Some)
+                .map_err(|m| incorrect(format!(":{key}: {m}"))),
+        }
+    };
+    let (start, end) = (bound("start")?, bound("end")?);
+    let limit = int_opt(request, "limit")?.unwrap_or(1000);
+    let c = Components {
+        a: Some(a),
+        ..Default::default()
+    };
+    let out = db
+        .datoms(Index::Avet, &c)
+        .into_iter()
+        .filter(|d| {
+            start.as_ref().is_none_or(|s| d.v >= *s) && end.as_ref().is_none_or(|e| d.v < *e)
+        })
+        .take(limit)
+        .map(|d| {
+            Edn::Vector(vec![
+                Edn::Int(d.e),
+                Edn::Int(d.a),
+                d.v.to_edn(),
+                Edn::Int(d.tx),
+                Edn::Bool(d.added),
+            ])
+        })
+        .collect();
+    Ok(Edn::Vector(out))
+}
+
+/// `tx-range` with `{:start t :end t}`: each transaction with `start <= t < end`, as
+/// `{:t t :data [datoms]}`, in order.
+pub fn tx_range_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, IonError> {
+    let t_of = |key: &str| -> Result<Option<i64>, IonError> {
+        match ion_edn::get(request, key) {
+            None | Some(Edn::Nil) => Ok(None),
+            Some(p) => db.point_t(p).map(Some).map_err(incorrect),
+        }
+    };
+    let (start, end) = (t_of("start")?, t_of("end")?);
+    let mut by_t: std::collections::BTreeMap<i64, Vec<Edn<'static>>> =
+        std::collections::BTreeMap::new();
+    for d in db.history().datoms(Index::Eavt, &Components::default()) {
+        let t = super::schema::t_of(d.tx);
+        if t == 0 || start.is_some_and(|s| t < s) || end.is_some_and(|e| t >= e) {
+            continue;
+        }
+        by_t.entry(t).or_default().push(Edn::Vector(vec![
+            Edn::Int(d.e),
+            Edn::Int(d.a),
+            d.v.to_edn(),
+            Edn::Int(d.tx),
+            Edn::Bool(d.added),
+        ]));
+    }
+    Ok(Edn::Vector(
+        by_t.into_iter()
+            .map(|(t, data)| {
+                Edn::Map(
+                    [
+                        (keyword("t"), Edn::Int(t)),
+                        (keyword("data"), Edn::Vector(data)),
+                    ]
+                    .into_iter()
+                    .collect(),
+                )
+            })
+            .collect(),
+    ))
+}

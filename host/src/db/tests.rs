@@ -3,7 +3,7 @@
 //! replay (including a torn record at its end).
 
 use super::*;
-use ion_edn::read;
+use ion_edn::{Edn, read};
 
 /// The ion-starter's inventory schema (Datomic's docs tutorial).
 const SCHEMA: &str = r#"[{:db/ident :inv/sku :db/valueType :db.type/string :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
@@ -316,4 +316,43 @@ async fn the_log_replays_whole_records_and_cuts_a_torn_one() {
     );
     assert!(dbs.connect("nope").is_err());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn index_range_and_tx_range() {
+    let db = with_schema().await;
+    let db = tx(
+        &db,
+        r#"[{:inv/sku "A" :inv/count 1} {:inv/sku "B" :inv/count 5} {:inv/sku "C" :inv/count 9}]"#,
+    )
+    .await
+    .unwrap()
+    .db_after;
+    let db = tx(&db, r#"[[:db/add [:inv/sku "A"] :inv/count 2]]"#)
+        .await
+        .unwrap()
+        .db_after;
+    let range =
+        api::index_range_request(&db, &read("{:attrid :inv/count :start 2 :end 9}").unwrap())
+            .unwrap();
+    let values: Vec<String> = match &range {
+        Edn::Vector(ds) => ds
+            .iter()
+            .map(|d| match d {
+                Edn::Vector(f) => ion_edn::print(&f[2]),
+                _ => panic!(),
+            })
+            .collect(),
+        _ => panic!(),
+    };
+    assert_eq!(values, ["2", "5"]);
+    let txs = api::tx_range_request(&db, &read(&format!("{{:start {}}}", db.basis_t())).unwrap())
+        .unwrap();
+    let Edn::Vector(txs) = &txs else { panic!() };
+    assert_eq!(txs.len(), 1);
+    // The last transaction: count 1 retracted, 2 asserted, and its txInstant.
+    let Some(Edn::Vector(data)) = ion_edn::get(&txs[0], "data") else {
+        panic!()
+    };
+    assert_eq!(data.len(), 3);
 }

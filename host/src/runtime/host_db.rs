@@ -5,7 +5,7 @@
 //! instance of its own.
 
 use super::bindings::db::{Host, HostConnection, HostDatabase, QueryArg, TxReport};
-use super::bindings::types::{Category as WitCategory, IonError as WitError};
+use super::bindings::types::IonError as WitError;
 use super::db_fns::AppFunctions;
 use super::state::IonState;
 use crate::anomaly::{Category, IonError};
@@ -28,14 +28,6 @@ fn wit(e: IonError) -> WitError {
         message: e.message,
         data: e.data,
     }
-}
-
-fn unsupported<T>(operation: &str, why: &str) -> Answer<T> {
-    Ok(Err(WitError {
-        category: WitCategory::Unsupported,
-        message: format!("db/{operation}: {why}"),
-        data: None,
-    }))
 }
 
 fn now_ms() -> i64 {
@@ -148,13 +140,14 @@ impl HostDatabase for IonState {
     }
     async fn index_range(
         &mut self,
-        _db: Resource<DatabaseHandle>,
-        _request: String,
+        db: Resource<DatabaseHandle>,
+        request: String,
     ) -> Answer<String> {
-        unsupported(
-            "index-range",
-            "not in this node yet; use datoms with :index :avet",
-        )
+        let value = self.db_of(&db)?;
+        Ok(read(&request, "the index-range request")
+            .and_then(|r| crate::db::api::index_range_request(&value, &r))
+            .map(|v| ion_edn::print(&v))
+            .map_err(wit))
     }
     async fn db_stats(&mut self, db: Resource<DatabaseHandle>) -> Answer<String> {
         let value = self.db_of(&db)?;
@@ -208,13 +201,14 @@ impl HostConnection for IonState {
     }
     async fn tx_range(
         &mut self,
-        _conn: Resource<ConnectionHandle>,
-        _request: String,
+        conn: Resource<ConnectionHandle>,
+        request: String,
     ) -> Answer<String> {
-        unsupported(
-            "tx-range",
-            "not in this node yet; use a history database value",
-        )
+        let value = self.table.get(&conn)?.0.db();
+        Ok(read(&request, "the tx-range request")
+            .and_then(|r| crate::db::api::tx_range_request(&value, &r))
+            .map(|v| ion_edn::print(&v))
+            .map_err(wit))
     }
     async fn drop(&mut self, conn: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
         self.table.delete(conn)?;
