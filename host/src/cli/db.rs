@@ -36,6 +36,9 @@ enum DbCommand {
     List,
     /// Delete a database and its log.
     Delete { name: String },
+    /// Write a snapshot now, so the next open replays only the log after it (nodes also
+    /// write one after every 64 MiB of log).
+    Snapshot { name: String },
     /// Commit transaction data (EDN); prints {:basis-t :tx-data :tempids}. With `-`,
     /// commits one transaction per line of stdin and prints one acknowledgement line
     /// ({:basis-t t :tempids {...}}) as each is durable.
@@ -87,6 +90,15 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
             DbCommand::Create { name } => {
                 dbs.create(&name).map_err(fail)?;
                 format!("{{:created {}}}", ion_edn::quote(&name))
+            }
+            DbCommand::Snapshot { name } => {
+                let conn = dbs.connect(&name).map_err(fail)?;
+                conn.snapshot().await.map_err(fail)?;
+                format!(
+                    "{{:snapshot {}, :basis-t {}}}",
+                    ion_edn::quote(&name),
+                    conn.db().basis_t()
+                )
             }
             DbCommand::List => ion_edn::print(&Edn::Vector(
                 dbs.list()

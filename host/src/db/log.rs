@@ -17,6 +17,10 @@ use std::path::{Path, PathBuf};
 pub struct Log {
     file: File,
     path: PathBuf,
+    /// Bytes in the log.
+    pub(crate) len: u64,
+    /// The log offset the last snapshot covers.
+    pub(crate) snapshot_at: u64,
 }
 
 /// What opening a log found.
@@ -43,8 +47,20 @@ impl Log {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .with_context(|| format!("reading {}", path.display()))?;
-        let mut db = Db::empty();
-        let mut at = 0usize;
+        let dir = path.parent().expect("a log lives in its database's folder");
+        let (mut db, mut at) = match super::snapshot::read(dir) {
+            Ok(Some((db, offset))) if offset as usize <= bytes.len() => (db, offset as usize),
+            Ok(Some(_)) => {
+                tracing::warn!(db = %dir.display(), "the snapshot covers more log than exists; replaying the whole log");
+                (Db::empty(), 0)
+            }
+            Ok(None) => (Db::empty(), 0),
+            Err(e) => {
+                tracing::warn!(db = %dir.display(), "ignoring the snapshot ({e:#}); replaying the whole log");
+                (Db::empty(), 0)
+            }
+        };
+        let snapshot_at = at as u64;
         let mut transactions = 0;
         while let Some((payload, next)) = record(&bytes, at) {
             let text = std::str::from_utf8(payload)
@@ -70,6 +86,8 @@ impl Log {
             Log {
                 file,
                 path: path.to_owned(),
+                len: at as u64,
+                snapshot_at,
             },
             Replayed {
                 db,
@@ -104,7 +122,9 @@ impl Log {
         self.file
             .write_all(&rec)
             .and_then(|()| self.file.sync_data())
-            .with_context(|| format!("appending to {}", self.path.display()))
+            .with_context(|| format!("appending to {}", self.path.display()))?;
+        self.len += rec.len() as u64;
+        Ok(())
     }
 }
 

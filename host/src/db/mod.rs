@@ -14,6 +14,7 @@ pub mod log;
 pub mod pull;
 pub mod query;
 pub mod schema;
+pub mod snapshot;
 pub mod transact;
 pub mod value;
 pub mod value_db;
@@ -86,11 +87,17 @@ impl Functions for NoFunctions {
 /// How long a transaction waits for the one before it.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Log bytes written after the last snapshot that make the next one worth writing.
+pub const SNAPSHOT_EVERY_BYTES: u64 = 64 << 20;
+
 /// A connection to one named database: its current value and its log.
 pub struct Connection {
     name: String,
+    dir: PathBuf,
     current: ArcSwap<Db>,
     log: tokio::sync::Mutex<log::Log>,
+    snapshot_every: u64,
+    snapshotting: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Connection {
@@ -150,7 +157,43 @@ impl Connection {
             )
         })?;
         self.current.store(Arc::new(report.db_after.clone()));
+        if log.len - log.snapshot_at >= self.snapshot_every
+            && !self
+                .snapshotting
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            // The value is immutable: write it while transactions go on.
+            log.snapshot_at = log.len;
+            let (dir, db, offset, busy) = (
+                self.dir.clone(),
+                report.db_after.clone(),
+                log.len,
+                self.snapshotting.clone(),
+            );
+            let name = self.name.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = snapshot::write(&dir, &db, offset) {
+                    tracing::warn!(db = name, "cannot write a snapshot: {e:#}");
+                }
+                busy.store(false, std::sync::atomic::Ordering::Release);
+            });
+        }
         Ok(report)
+    }
+
+    /// Writes a snapshot of the current value now (the next restart replays only what
+    /// follows it).
+    pub async fn snapshot(&self) -> Result<(), IonError> {
+        let mut log = self.log.lock().await;
+        let db = self.db();
+        snapshot::write(&self.dir, &db, log.len).map_err(|e| {
+            IonError::new(
+                Category::Unavailable,
+                format!("database {}: {e:#}", self.name),
+            )
+        })?;
+        log.snapshot_at = log.len;
+        Ok(())
     }
 }
 
@@ -158,6 +201,7 @@ impl Connection {
 pub struct Databases {
     dir: PathBuf,
     open: Mutex<HashMap<String, Arc<Connection>>>,
+    snapshot_every: u64,
 }
 
 fn check_name(name: &str) -> Result<(), IonError> {
@@ -177,7 +221,14 @@ impl Databases {
         Databases {
             dir: dir.into(),
             open: Mutex::new(HashMap::new()),
+            snapshot_every: SNAPSHOT_EVERY_BYTES,
         }
+    }
+
+    /// The same, writing a snapshot after every `bytes` of log.
+    pub fn with_snapshot_every(mut self, bytes: u64) -> Databases {
+        self.snapshot_every = bytes;
+        self
     }
 
     /// This process's databases under `$ION_HOME/db`, shared by every app it loads (a
@@ -273,8 +324,11 @@ impl Databases {
         );
         let conn = Arc::new(Connection {
             name: name.to_owned(),
+            dir: self.dir.join(name),
             current: ArcSwap::from_pointee(replayed.db),
             log: tokio::sync::Mutex::new(log),
+            snapshot_every: self.snapshot_every,
+            snapshotting: Arc::default(),
         });
         open.insert(name.to_owned(), conn.clone());
         Ok(conn)

@@ -147,18 +147,7 @@ impl Db {
         // An attribute cannot be used in the transaction that defines it (the
         // transactor checks), so reading the schema once at the end is enough.
         if schema_changed {
-            // Only the schema attributes' datoms, through AEVT: the cost follows the
-            // schema's size, not the database's.
-            let schema_datoms: Vec<Arc<Datom>> = Schema::SCHEMA_ATTRS
-                .iter()
-                .flat_map(|a| {
-                    db.aevt
-                        .range(lower_bound::<AEVT>(None, Some(*a), None)..)
-                        .take_while(move |k| k.0.a == *a)
-                        .map(|k| k.0.clone())
-                })
-                .collect();
-            db.schema = Arc::new(Schema::read(schema_datoms.iter().map(|d| d.as_ref())));
+            db.schema = Arc::new(db.read_schema());
         }
         db.basis_t = t;
         db.next_n = next_n;
@@ -172,6 +161,63 @@ impl Db {
             .next()
             .filter(|k| k.0.e == e && k.0.a == a && k.0.v == *v)
             .map(|k| k.0.clone())
+    }
+
+    /// The schema, read from the schema attributes' datoms only (through AEVT), so the
+    /// cost follows the schema's size, not the database's.
+    fn read_schema(&self) -> Schema {
+        let datoms: Vec<Arc<Datom>> = Schema::SCHEMA_ATTRS
+            .iter()
+            .flat_map(|a| {
+                self.aevt
+                    .range(lower_bound::<AEVT>(None, Some(*a), None)..)
+                    .take_while(move |k| k.0.a == *a)
+                    .map(|k| k.0.clone())
+            })
+            .collect();
+        Schema::read(datoms.iter().map(|d| d.as_ref()))
+    }
+
+    /// The current datoms, the history and the transaction times (for snapshots).
+    pub(crate) fn parts(&self) -> (Vec<Arc<Datom>>, Vec<Arc<Datom>>, Vec<(i64, i64)>) {
+        (
+            self.eavt.iter().map(|k| k.0.clone()).collect(),
+            self.history.iter().map(|k| k.0.clone()).collect(),
+            self.tx_times.iter().copied().collect(),
+        )
+    }
+
+    /// A value rebuilt from `parts` (a snapshot).
+    pub(crate) fn from_parts(
+        basis_t: i64,
+        next_n: i64,
+        tx_times: Vec<(i64, i64)>,
+        current: Vec<Datom>,
+        history: Vec<Datom>,
+    ) -> Db {
+        let mut db = Db::empty();
+        db.eavt = OrdSet::new();
+        db.aevt = OrdSet::new();
+        db.avet = OrdSet::new();
+        db.vaet = OrdSet::new();
+        db.history = OrdSet::new();
+        for d in current {
+            let d = Arc::new(d);
+            db.eavt.insert(Keyed(d.clone()));
+            db.aevt.insert(Keyed(d.clone()));
+            db.avet.insert(Keyed(d.clone()));
+            if matches!(d.v, Value::Ref(_)) {
+                db.vaet.insert(Keyed(d));
+            }
+        }
+        for d in history {
+            db.history.insert(Keyed(Arc::new(d)));
+        }
+        db.schema = Arc::new(db.read_schema());
+        db.basis_t = basis_t;
+        db.next_n = next_n;
+        db.tx_times = tx_times.into_iter().collect();
+        db
     }
 
     /// The basis `t`.
