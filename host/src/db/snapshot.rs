@@ -23,7 +23,11 @@ pub fn path(dir: &Path) -> std::path::PathBuf {
 
 /// Writes `db`, which covers the log up to `log_offset`, as `dir`'s snapshot.
 pub fn write(dir: &Path, db: &Db, log_offset: u64) -> Result<()> {
-    let (current, history, tx_times) = db.parts();
+    let super::value_db::Parts {
+        current,
+        history,
+        tx_times,
+    } = db.parts();
     let mut body = Vec::with_capacity(64 * (current.len() + history.len()));
     body.extend(db.basis_t().to_le_bytes());
     body.extend(db.next_n.to_le_bytes());

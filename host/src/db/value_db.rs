@@ -70,6 +70,16 @@ impl Components {
     }
 }
 
+/// What a snapshot holds of a value.
+pub(crate) struct Parts {
+    /// The current datoms, in EAVT order.
+    pub current: Vec<Arc<Datom>>,
+    /// Every assertion and retraction, in EAVT order.
+    pub history: Vec<Arc<Datom>>,
+    /// `(t, txInstant ms)` of every transaction.
+    pub tx_times: Vec<(i64, i64)>,
+}
+
 /// An immutable database value.
 #[derive(Clone)]
 pub struct Db {
@@ -179,12 +189,12 @@ impl Db {
     }
 
     /// The current datoms, the history and the transaction times (for snapshots).
-    pub(crate) fn parts(&self) -> (Vec<Arc<Datom>>, Vec<Arc<Datom>>, Vec<(i64, i64)>) {
-        (
-            self.eavt.iter().map(|k| k.0.clone()).collect(),
-            self.history.iter().map(|k| k.0.clone()).collect(),
-            self.tx_times.iter().copied().collect(),
-        )
+    pub(crate) fn parts(&self) -> Parts {
+        Parts {
+            current: self.eavt.iter().map(|k| k.0.clone()).collect(),
+            history: self.history.iter().map(|k| k.0.clone()).collect(),
+            tx_times: self.tx_times.iter().copied().collect(),
+        }
     }
 
     /// A value rebuilt from `parts` (a snapshot).

@@ -588,11 +588,10 @@ fn join_vars<'c>(
         };
         let vars = vars
             .iter()
-            .map(|v| match v {
+            .flat_map(|v| match v {
                 Edn::Vector(inner) => inner.iter().filter_map(is_var).collect::<Vec<_>>(),
                 v => is_var(v).into_iter().collect(),
             })
-            .flatten()
             .collect();
         Ok((Some(vars), &args[1..]))
     } else {

@@ -55,15 +55,14 @@ async fn test_joins() {
         .await,
         r#"[["Ivan" "Petr"] ["Petr" "Ivan"]]"#
     );
+    // The map form finds what the vector form finds.
     assert_eq!(
         ok(
             &db,
             r#"{:find [?e] :where [[?e :name "Ivan"] [?e :age 15]]}"#
         )
-        .await
-        .len()
-            > 2,
-        true
+        .await,
+        ok(&db, r#"[:find ?e :where [?e :email "ivan@a"]]"#).await
     );
 }
 
@@ -218,15 +217,14 @@ async fn test_predicates_and_functions() {
         e.message,
         "get-else takes a cardinality-one attribute: [(get-else $ ?e :follow 0) ?f]"
     );
+    // Only the third person follows nobody.
     assert_eq!(
         ok(
             &db,
-            r#"[:find [?e ...] :where [?e :email] [(missing? $ ?e :follow)]]"#
+            r#"[:find [?m ...] :where [?e :email ?m] [(missing? $ ?e :follow)]]"#
         )
-        .await
-        .matches(' ')
-        .count(),
-        0
+        .await,
+        r#"["ivan@b"]"#
     );
     assert_eq!(
         ok(&db, r#"[:find ?t :where [(tuple 1 2) ?t]]"#).await,
