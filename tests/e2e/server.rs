@@ -45,6 +45,11 @@ impl Server {
     /// with `env` added to its environment (for example AWS settings for an S3 store).
     pub fn group_node(group: &str, store: &str, env: &[(&str, &str)]) -> Server {
         let mut cmd = host();
+        // Each node has a home of its own, as nodes on separate machines do: its own
+        // caches and databases.
+        let home =
+            std::env::temp_dir().join(format!("ion-node-home-{}-{}", std::process::id(), uuid()));
+        cmd.env("ION_HOME", home);
         cmd.args(["serve", "--group", group, "--store", store]);
         cmd.envs(env.iter().copied());
         Self::launch(cmd, &[])

@@ -92,10 +92,14 @@ impl GroupDeployer {
         let validate = validating.elapsed();
         // The node's databases are open (their logs replayed) before the revision serves,
         // so its first requests never wait on a replay.
+        // One that cannot open (another process holds it) is logged, not fatal: the app
+        // may not use it, and its calls will say so if it does.
         let opening = Instant::now();
         let dbs = crate::db::Databases::node();
         for name in dbs.list().map_err(|e| e.to_string())? {
-            dbs.connect(&name).map_err(|e| e.to_string())?;
+            if let Err(e) = dbs.connect(&name) {
+                tracing::warn!(db = name, "not opening this database before the swap: {e}");
+            }
         }
         let databases = opening.elapsed();
         let ms = |d: Duration| d.as_millis() as u64;
