@@ -361,3 +361,86 @@ fn a_group_over_s3_deploys_without_failing_a_request() {
         .collect();
     rolling_deploy(&dir, store, &env, &nodes);
 }
+
+#[test]
+fn groups_are_created_once_checked_and_updated() {
+    let dir = scratch("groups");
+    let store = dir.join("store").display().to_string();
+    let group = |args: &[&str]| {
+        let mut cmd = deployer(&dir, &[]);
+        cmd.arg("group").args(args).args(["--store", &store]);
+        cmd.output().unwrap()
+    };
+    let made = ok(group(&[
+        "create",
+        "web",
+        "--env",
+        "{:env :prod}",
+        "--instance-type",
+        "large",
+    ]));
+    assert_eq!(
+        stdout(&made).trim(),
+        r#"{:group "web", :env {:env :prod}, :instance-type "large", :current nil, :previous nil, :nodes []}"#
+    );
+    let again = group(&["create", "web"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        error_line(&again).contains("already has a group \"web\""),
+        "{}",
+        stderr(&again)
+    );
+    let bad_type = group(&["create", "api", "--instance-type", "huge"]);
+    assert!(
+        error_line(&bad_type)
+            .contains("--instance-type huge: expected one of small, medium, large, xlarge"),
+        "{}",
+        stderr(&bad_type)
+    );
+    let bad_env = group(&["create", "api", "--env", "[:not :a :map]"]);
+    assert_eq!(bad_env.status.code(), Some(2));
+    assert!(
+        error_line(&bad_env).contains("--env"),
+        "{}",
+        stderr(&bad_env)
+    );
+    // The reference's parameter upgrade: a new environment map.
+    ok(group(&[
+        "update",
+        "web",
+        "--env",
+        "{:env :prod :feature-x true}",
+    ]));
+    let shown = ok(group(&["show", "web"]));
+    assert!(
+        stdout(&shown).contains(":env {:env :prod, :feature-x true}"),
+        "{}",
+        stdout(&shown)
+    );
+    assert_eq!(stdout(&ok(group(&["list"]))).trim(), r#"["web"]"#);
+    // A lambda name {group}-{name} longer than 64 characters is refused before any node.
+    let long = "g".repeat(60);
+    ok(group(&["create", &long]));
+    let app = app("examples/starter");
+    ok(host_at(&dir.join("pusher"))
+        .args([
+            "push",
+            "--no-build",
+            "--uname",
+            "s1",
+            "--store",
+            &store,
+            "--app",
+        ])
+        .arg(&app)
+        .output()
+        .unwrap());
+    let refused = deployer(&dir, &[])
+        .args([
+            "deploy", "--group", &long, "--uname", "s1", "--store", &store,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(error_line(&refused).contains("64"), "{}", stderr(&refused));
+}
