@@ -2,6 +2,8 @@
 //! durable per transaction (our log fsyncs every transaction; SQLite runs in WAL mode with
 //! `synchronous=FULL`), and the ratios. Usage: db-vs-sqlite WORK-DIR [DATOMS-FOR-RESTART]
 
+mod queries;
+
 use ion_host::db::{Databases, NoFunctions, api};
 use rusqlite::{Connection, params};
 use std::path::Path;
@@ -36,6 +38,7 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().expect("usage: db-vs-sqlite WORK-DIR [DATOMS]"));
     let restart_datoms: usize = args.next().map_or(1_000_000, |s| s.parse().unwrap());
+    let app = args.next().map(std::path::PathBuf::from);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let dbs = Databases::new(dir.join("ion"));
@@ -150,9 +153,17 @@ async fn main() {
     let ours = t.elapsed().as_secs_f64() * 1000.0;
     rows.push((format!("restart with {datoms} datoms, from a snapshot (ms to first read)"), ours, theirs, "lower is better"));
 
+    let query_rows = queries::run(&dir, app.as_deref()).await;
+
     println!("| measure | Ion Host db | SQLite (WAL, synchronous=FULL) | ion / sqlite | |");
     println!("|---|---|---|---|---|");
     for (name, ours, theirs, better) in rows {
         println!("| {name} | {ours:.1} | {theirs:.1} | {:.2} | {better} |", ours / theirs);
+    }
+    println!();
+    println!("| query over 20,000 people | Ion Host q (µs) | SQLite (µs) | ion / sqlite |");
+    println!("|---|---|---|---|");
+    for (name, ours, theirs) in query_rows {
+        println!("| {name} | {ours:.0} | {theirs:.0} | {:.1} |", ours / theirs);
     }
 }

@@ -492,13 +492,11 @@ impl<'a> Ctx<'a> {
                             merged.entry(k).or_insert(v);
                         }
                     }
-                    if !out.contains(&merged) {
-                        out.push(merged);
-                    }
+                    out.push(merged);
                 }
             }
         }
-        Ok(out)
+        Ok(distinct(out))
     }
 
     async fn rule(
@@ -563,14 +561,27 @@ impl<'a> Ctx<'a> {
                             }
                         }
                     }
-                    if consistent && !out.contains(&merged) {
+                    if consistent {
                         out.push(merged);
                     }
                 }
             }
         }
-        Ok(out)
+        Ok(distinct(out))
     }
+}
+
+/// `rows` without repeats (a set of rows, in first-seen order), in linear time.
+fn distinct(rows: Vec<Row>) -> Vec<Row> {
+    let mut seen = std::collections::HashSet::new();
+    rows.into_iter()
+        .filter(|row| {
+            let mut key: Vec<(String, Value)> =
+                row.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            key.sort();
+            seen.insert(key)
+        })
+        .collect()
 }
 
 /// The join variables and body of `(not-join [?a] …)`/`(or-join [?a] …)`, or none.

@@ -82,9 +82,8 @@ pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'stat
                     _ => key[i].to_edn(),
                 });
             }
-            if !tuples.contains(&tuple) {
-                tuples.push(tuple);
-            }
+            // Keys are distinct already (a BTreeMap).
+            tuples.push(tuple);
         }
     }
     if let Some((kind, names)) = &q.keys {
