@@ -89,7 +89,7 @@ pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'stat
     if let Some((kind, names)) = &q.keys {
         let key = |n: &str| match kind {
             'k' => ion_edn::keyword(n),
-            's' => ion_edn::string(n),
+            't' => ion_edn::string(n),
             _ => Edn::Symbol(n.to_owned().into()),
         };
         return Ok(Edn::Vector(

@@ -57,7 +57,7 @@ pub struct Query {
     pub find: Vec<FindElem>,
     /// Result shape.
     pub shape: Shape,
-    /// `:keys`/`:strs`/`:syms` names, with their kind.
+    /// `:keys`/`:strs`/`:syms` names, with their kind (`k`, `t` or `y`).
     pub keys: Option<(char, Vec<String>)>,
     /// `:with` variables.
     pub with: Vec<String>,
@@ -147,7 +147,12 @@ pub fn parse(q: &Edn<'_>) -> Result<Query, IonError> {
                         ))),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                query.keys = Some((name.chars().next().expect("non-empty"), names));
+                let kind = match name.as_str() {
+                    "keys" => 'k',
+                    "strs" => 't',
+                    _ => 'y',
+                };
+                query.keys = Some((kind, names));
             }
             "with" => {
                 for i in &items {

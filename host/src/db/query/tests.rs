@@ -350,3 +350,70 @@ async fn test_errors_quote_the_clause() {
         e.message
     );
 }
+
+#[tokio::test]
+async fn test_return_maps_and_sources() {
+    let db = people().await;
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?n :strs name :where [?e :email "petr@a"] [?e :name ?n]]"#
+        )
+        .await,
+        r#"[{"name" "Petr"}]"#
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?n :syms name :where [?e :email "petr@a"] [?e :name ?n]]"#
+        )
+        .await,
+        r#"[{name "Petr"}]"#
+    );
+    // Two sources: the same database as it is and as it was before the people.
+    let before = db.as_of(db.basis_t() - 1);
+    let r = super::q(
+        &read(r#"[:find ?n :in $now $then :where [$now ?e :name ?n] (not [$then ?e :name ?n])]"#)
+            .unwrap(),
+        vec![Input::Db(&db), Input::Db(&before)],
+        &NoFunctions,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ion_edn::print(&r), r#"[["Ivan"] ["Petr"]]"#);
+}
+
+#[tokio::test]
+async fn test_get_some_and_untuple() {
+    let db = people().await;
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?v . :where [?e :email "ivan@b"] [(get-some $ ?e :follow :age) [?a ?v]]]"#
+        )
+        .await,
+        "37"
+    );
+    assert_eq!(
+        ok(
+            &db,
+            r#"[:find ?x ?y :where [(ground [1 2]) ?t] [(untuple ?t) [?x ?y]]]"#
+        )
+        .await,
+        "[[1 2]]"
+    );
+}
+
+#[tokio::test]
+async fn test_rule_with_constants_and_bound_args() {
+    let db = people().await;
+    let rules = read(r#"[[(named-with-age ?e ?n ?a) [?e :name ?n] [?e :age ?a]]]"#).unwrap();
+    let r = run(
+        &db,
+        r#"[:find [?m ...] :in $ % :where (named-with-age ?e "Ivan" 37) [?e :email ?m]]"#,
+        vec![rules],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r, r#"["ivan@b"]"#);
+}
