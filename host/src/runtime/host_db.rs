@@ -258,11 +258,6 @@ impl Host for IonState {
             Ok(q) => q,
             Err(e) => return Ok(Err(wit(e))),
         };
-        // The Client API's arg-map shape {:query q …} as well as the plain query.
-        let query = match ion_edn::get(&query, "query") {
-            Some(q) => q.clone(),
-            None => query,
-        };
         let mut held = Vec::new();
         for a in &args {
             held.push(match a {

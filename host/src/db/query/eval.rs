@@ -37,6 +37,8 @@ pub struct Ctx<'a> {
     rules: HashMap<String, Vec<Rule>>,
     pub(crate) fns: &'a dyn Functions,
     fresh: usize,
+    /// When the query must stop (`:timeout`).
+    pub(crate) deadline: Option<(std::time::Instant, u64)>,
 }
 
 /// A value as a binding: refs bind as longs.
@@ -86,6 +88,7 @@ impl<'a> Ctx<'a> {
             rules: HashMap::new(),
             fns,
             fresh: 0,
+            deadline: None,
         }
     }
 
@@ -195,6 +198,18 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// Stops a query past its `:timeout`. Checked between clauses and every few rows:
+    /// evaluation is CPU work that no timer could interrupt otherwise.
+    fn check_deadline(&self) -> Result<(), IonError> {
+        match self.deadline {
+            Some((at, ms)) if std::time::Instant::now() >= at => Err(IonError::new(
+                crate::anomaly::Category::Interrupted,
+                format!("the query ran past its :timeout of {ms} ms"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn clause<'s>(
         &'s mut self,
         clause: &'s Edn<'static>,
@@ -202,6 +217,7 @@ impl<'a> Ctx<'a> {
         depth: usize,
     ) -> Fut<'s, Vec<Row>> {
         Box::pin(async move {
+            self.check_deadline()?;
             match clause {
                 Edn::Vector(items) if matches!(items.first(), Some(Edn::List(_))) => {
                     self.expression(clause, items, rows).await
@@ -255,7 +271,10 @@ impl<'a> Ctx<'a> {
         let db = self.source(&src)?.clone();
         let mut cache: HashMap<Vec<Option<Value>>, Vec<Vec<Value>>> = HashMap::new();
         let mut out = Vec::new();
-        for row in rows {
+        for (i, row) in rows.into_iter().enumerate() {
+            if i % 1024 == 0 {
+                self.check_deadline()?;
+            }
             // The pattern's terms as this row sees them: known values or free variables.
             let known: Vec<Option<Value>> = terms
                 .iter()
@@ -315,7 +334,10 @@ impl<'a> Ctx<'a> {
             )));
         }
         let mut out = Vec::new();
-        for row in rows {
+        for (i, row) in rows.into_iter().enumerate() {
+            if i % 256 == 0 {
+                self.check_deadline()?;
+            }
             let result = self.call(clause, &name, &call[1..], &row).await?;
             match &form {
                 None => {

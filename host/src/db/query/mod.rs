@@ -24,14 +24,58 @@ pub enum Input<'a> {
     Value(Edn<'static>),
 }
 
-/// Runs `query` with `inputs` bound to its `:in` in order.
+/// Runs `query` with `inputs` bound to its `:in` in order. `query` may also be the
+/// Client API's arg map `{:query q :offset n :limit n :timeout ms}`: the result is then
+/// cut to `:offset`/`:limit`, and a query running past `:timeout` milliseconds stops
+/// with `interrupted`.
 pub async fn q(
     query: &Edn<'_>,
     inputs: Vec<Input<'_>>,
     fns: &dyn Functions,
 ) -> Result<Edn<'static>, IonError> {
+    let Some(inner) = ion_edn::get(query, "query") else {
+        return run(query, inputs, fns, None).await;
+    };
+    let count = |key: &str| -> Result<Option<usize>, IonError> {
+        match ion_edn::get(query, key) {
+            None | Some(Edn::Nil) => Ok(None),
+            Some(Edn::Int(n)) if *n >= 0 => Ok(Some(*n as usize)),
+            Some(other) => Err(parse::incorrect(format!(
+                ":{key}: expected a count, found {}",
+                ion_edn::print(other)
+            ))),
+        }
+    };
+    let (offset, limit, timeout) = (count("offset")?, count("limit")?, count("timeout")?);
+    let deadline = timeout.map(|ms| {
+        (
+            std::time::Instant::now() + std::time::Duration::from_millis(ms as u64),
+            ms as u64,
+        )
+    });
+    let result = run(inner, inputs, fns, deadline).await?;
+    Ok(match &result {
+        Edn::Vector(items) => Edn::Vector(
+            items
+                .iter()
+                .skip(offset.unwrap_or(0))
+                .take(limit.unwrap_or(usize::MAX))
+                .cloned()
+                .collect(),
+        ),
+        _ => result,
+    })
+}
+
+async fn run(
+    query: &Edn<'_>,
+    inputs: Vec<Input<'_>>,
+    fns: &dyn Functions,
+    deadline: Option<(std::time::Instant, u64)>,
+) -> Result<Edn<'static>, IonError> {
     let parsed = parse::parse(query)?;
     let mut ctx = eval::Ctx::new(fns);
+    ctx.deadline = deadline;
     let rows = ctx.bind_inputs(&parsed, inputs)?;
     let rows = ctx.clauses(&parsed.clauses, rows).await?;
     find::shape(&ctx, &parsed, rows).await

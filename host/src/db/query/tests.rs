@@ -417,3 +417,29 @@ async fn test_rule_with_constants_and_bound_args() {
     .unwrap();
     assert_eq!(r, r#"["ivan@b"]"#);
 }
+
+#[tokio::test]
+async fn test_arg_map_offset_limit_and_timeout() {
+    let db = people().await;
+    assert_eq!(
+        ok(
+            &db,
+            r#"{:query [:find [?m ...] :where [_ :email ?m]] :offset 1 :limit 1}"#
+        )
+        .await,
+        r#"["ivan@b"]"#
+    );
+    // A million-row cross product cannot finish in 1 ms.
+    let thousand: String = (0..1000).map(|i| format!("{i} ")).collect();
+    let query = format!(
+        "{{:query [:find (count ?x) . :where [(ground [{thousand}]) [?x ...]] [(ground [{thousand}]) [?y ...]] [(< ?x ?y)]] :timeout 1}}"
+    );
+    let e = run(&db, &query, vec![]).await.unwrap_err();
+    assert_eq!(
+        e.category,
+        crate::anomaly::Category::Interrupted,
+        "{}",
+        e.message
+    );
+    assert_eq!(e.message, "the query ran past its :timeout of 1 ms");
+}
