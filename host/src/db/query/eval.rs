@@ -15,9 +15,10 @@ use crate::db::{Functions, api};
 use ion_edn::Edn;
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// Variable bindings of one row.
-pub type Row = HashMap<String, Value>;
+pub type Row = HashMap<Arc<str>, Value>;
 
 type Fut<'a, T> = Pin<Box<dyn std::future::Future<Output = Result<T, IonError>> + Send + 'a>>;
 
@@ -281,24 +282,33 @@ impl<'a> Ctx<'a> {
                 .map(|t| match t {
                     Edn::Symbol(s) if s == "_" => Ok(None),
                     t => match is_var(t) {
-                        Some(v) => Ok(row.get(&v).cloned()),
+                        Some(v) => Ok(row.get(v.as_str()).cloned()),
                         None => constant_term(&db, t).map(Some),
                     },
                 })
                 .collect::<Result<_, _>>()?;
-            if !cache.contains_key(&known) {
-                let found = scan(&db, &known, clause)?;
-                cache.insert(known.clone(), found);
-            }
-            'datom: for found in &cache[&known] {
+            // Rows that know the entity rarely share it: read the index directly. Others
+            // share one read per distinct set of known values (the hash join).
+            let direct;
+            let matches = if matches!(known.first(), Some(Some(_))) {
+                direct = scan(&db, &known, clause)?;
+                &direct
+            } else {
+                if !cache.contains_key(&known) {
+                    let found = scan(&db, &known, clause)?;
+                    cache.insert(known.clone(), found);
+                }
+                &cache[&known]
+            };
+            'datom: for found in matches {
                 let mut next = row.clone();
                 for (t, v) in terms.iter().zip(found) {
                     if let Some(var) = is_var(t) {
-                        match next.get(&var) {
+                        match next.get(var.as_str()) {
                             Some(bound) if builtins::compare(bound, v).is_ne() => continue 'datom,
                             Some(_) => {}
                             None => {
-                                next.insert(var, v.clone());
+                                next.insert(Arc::from(var), v.clone());
                             }
                         }
                     }
@@ -364,7 +374,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<Value, IonError> {
         let arg = |a: &Edn<'_>| -> Result<Value, IonError> {
             match is_var(a) {
-                Some(v) => row.get(&v).cloned().ok_or_else(|| {
+                Some(v) => row.get(v.as_str()).cloned().ok_or_else(|| {
                     incorrect(format!(
                         "variable {v} is unbound in {}: bind it in a clause before",
                         quote(clause)
@@ -505,8 +515,8 @@ impl<'a> Ctx<'a> {
                 let found = self.clause(branch, vec![start], 0).await?;
                 for f in found {
                     let mut merged = row.clone();
-                    let keep: Box<dyn Fn(&String) -> bool> = match &vars {
-                        Some(v) => Box::new(move |k: &String| v.contains(k)),
+                    let keep: Box<dyn Fn(&str) -> bool> = match &vars {
+                        Some(v) => Box::new(move |k: &str| v.iter().any(|x| x == k)),
                         None => Box::new(|_| true),
                     };
                     for (k, v) in f {
@@ -552,11 +562,11 @@ impl<'a> Ctx<'a> {
                 let mut start = Row::new();
                 for (h, a) in def.head.iter().zip(args) {
                     let value = match is_var(a) {
-                        Some(v) => row.get(&v).cloned(),
+                        Some(v) => row.get(v.as_str()).cloned(),
                         None => Some(constant(a)?),
                     };
                     if let Some(value) = value {
-                        start.insert(format!("{h}{suffix}"), value);
+                        start.insert(Arc::from(format!("{h}{suffix}")), value);
                     }
                 }
                 let mut found = vec![start];
@@ -571,14 +581,14 @@ impl<'a> Ctx<'a> {
                     let mut consistent = true;
                     for (h, a) in def.head.iter().zip(args) {
                         let Some(var) = is_var(a) else { continue };
-                        if let Some(v) = f.get(&format!("{h}{suffix}")) {
-                            match merged.get(&var) {
+                        if let Some(v) = f.get(format!("{h}{suffix}").as_str()) {
+                            match merged.get(var.as_str()) {
                                 Some(bound) if builtins::compare(bound, v).is_ne() => {
                                     consistent = false
                                 }
                                 Some(_) => {}
                                 None => {
-                                    merged.insert(var, v.clone());
+                                    merged.insert(Arc::from(var), v.clone());
                                 }
                             }
                         }
@@ -598,7 +608,7 @@ fn distinct(rows: Vec<Row>) -> Vec<Row> {
     let mut seen = std::collections::HashSet::new();
     rows.into_iter()
         .filter(|row| {
-            let mut key: Vec<(String, Value)> =
+            let mut key: Vec<(Arc<str>, Value)> =
                 row.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             key.sort();
             seen.insert(key)
@@ -637,7 +647,7 @@ fn restrict(row: &Row, vars: Option<&[String]>) -> Row {
         None => row.clone(),
         Some(vars) => row
             .iter()
-            .filter(|(k, _)| vars.contains(k))
+            .filter(|(k, _)| vars.iter().any(|v| v.as_str() == &***k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     }
@@ -787,11 +797,11 @@ pub fn bind_form(rows: Vec<Row>, form: &Edn<'_>, value: &Edn<'_>) -> Result<Vec<
         let name = is_var(var)
             .ok_or_else(|| incorrect(format!("bad binding form {}", ion_edn::print(var))))?;
         let v = constant(v)?;
-        match row.get(&name) {
+        match row.get(name.as_str()) {
             Some(bound) if builtins::compare(bound, &v).is_ne() => Ok(None),
             _ => {
                 let mut next = row.clone();
-                next.insert(name, v);
+                next.insert(Arc::from(name), v);
                 Ok(Some(next))
             }
         }

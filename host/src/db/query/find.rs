@@ -30,7 +30,7 @@ pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'stat
     }
     for v in &q.with {
         if let Some(row) = rows.first()
-            && !row.contains_key(v)
+            && !row.contains_key(v.as_str())
         {
             return Err(incorrect(format!(
                 "{v} in :with is not bound by :where or :in"
@@ -42,7 +42,7 @@ pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'stat
     let mut keyed: BTreeMap<Vec<Value>, ()> = BTreeMap::new();
     for row in &rows {
         let mut key: Vec<Value> = q.find.iter().map(|e| row[var_of(e)].clone()).collect();
-        key.extend(q.with.iter().map(|v| row[v].clone()));
+        key.extend(q.with.iter().map(|v| row[v.as_str()].clone()));
         keyed.insert(key, ());
     }
     let mut tuples: Vec<Vec<Edn<'static>>> = Vec::new();
