@@ -5,8 +5,8 @@
 use super::Failure;
 use super::app::{AppArgs, load, tokio_runtime};
 use crate::db::api::{datoms_request, pull_request, read, report_map};
-use crate::db::{Databases, Functions, NoFunctions};
-use crate::runtime::db_fns::AppFunctions;
+use crate::db::{Databases, Functions};
+use crate::runtime::db_fns;
 use crate::runtime::{DEFAULT_PARAMS_PREFIX, LoadedApp, Runtime};
 use clap::{Args, Subcommand};
 use ion_edn::Edn;
@@ -81,11 +81,8 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
             Some(dir) => Some(load_app(dir, args.no_build).await?),
             None => None,
         };
-        let app_fns = app.as_ref().map(|(_, app)| AppFunctions(app));
-        let fns: &dyn Functions = match &app_fns {
-            Some(f) => f,
-            None => &NoFunctions,
-        };
+        let fns = db_fns::of(app.as_ref().map(|(_, app)| app));
+        let fns = &*fns;
         let out = match args.command {
             DbCommand::Create { name } => {
                 dbs.create(&name).map_err(fail)?;

@@ -7,7 +7,7 @@ use super::store::StoreArgs;
 use crate::config::{DEFAULT_INSTANCE_TYPE, EnvironmentMap, InstanceSettings};
 use crate::deploy::execution::Execution;
 use crate::deploy::orchestrate;
-use crate::deploy::records::{Group, NodeRecord, now_ms, now_rfc3339};
+use crate::deploy::records::{Group, NodeRecord, RevRef, now_ms, now_rfc3339};
 use crate::store::{RevName, Store};
 use clap::{Args, Subcommand};
 use ion_edn::{Edn, keyword, string};
@@ -328,29 +328,20 @@ pub(crate) fn run_deploy_run(args: DeployArgs) -> Result<(), Failure> {
     let (group, id) = Execution::parse_arn(&arn).map_err(setup)?;
     tokio_runtime()?.block_on(async {
         let doc = Execution::load_doc(&store, &arn).await.map_err(setup)?;
-        let target = ion_edn::get(&doc, "target").cloned().unwrap_or(Edn::Nil);
-        let previous = ion_edn::get(&doc, "previous").cloned().unwrap_or(Edn::Nil);
-        let rev_ref = |v: &Edn<'_>| -> Option<crate::deploy::records::RevRef> {
-            let text = |k: &str| match ion_edn::get(v, k) {
-                Some(Edn::Str(s)) => Some(s.to_string()),
-                _ => None,
-            };
-            let name = match (text("rev"), text("uname")) {
-                (Some(r), _) => RevName::Rev(r),
-                (None, Some(u)) => RevName::Uname(u),
-                _ => return None,
-            };
-            Some(crate::deploy::records::RevRef {
-                app_name: text("app-name")?,
-                name,
-            })
+        let fields = crate::store::manifest::Fields {
+            source: &arn,
+            path: "",
         };
-        let mut execution = Execution::new(
-            &group,
-            rev_ref(&target)
-                .ok_or_else(|| Failure::Setup(format!("{arn}: the record names no target")))?,
-            rev_ref(&previous),
-        );
+        let target = RevRef::from_edn(
+            ion_edn::get(&doc, "target").unwrap_or(&Edn::Nil),
+            &crate::store::manifest::Fields {
+                source: &arn,
+                path: ":target ",
+            },
+        )
+        .map_err(setup)?;
+        let previous = RevRef::opt(ion_edn::get(&doc, "previous"), &fields).map_err(setup)?;
+        let mut execution = Execution::new(&group, target, previous);
         execution.id = id;
         if let Some(Edn::Str(s)) = ion_edn::get(&doc, "started-at") {
             execution.started_at = s.to_string();

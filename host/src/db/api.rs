@@ -81,15 +81,7 @@ pub fn datoms_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, IonErr
         .into_iter()
         .skip(offset)
         .take(limit)
-        .map(|d| {
-            Edn::Vector(vec![
-                Edn::Int(d.e),
-                Edn::Int(d.a),
-                d.v.to_edn(),
-                Edn::Int(d.tx),
-                Edn::Bool(d.added),
-            ])
-        })
+        .map(|d| d.to_edn())
         .collect();
     Ok(Edn::Vector(out))
 }
@@ -164,19 +156,7 @@ pub fn components_for(db: &Db, index: Index, items: &[Edn<'_>]) -> Result<Compon
 
 /// A tx report's datoms and tempids as EDN.
 pub fn report_edn(report: &TxReport) -> (Edn<'static>, Edn<'static>) {
-    let data = report
-        .tx_data
-        .iter()
-        .map(|d| {
-            Edn::Vector(vec![
-                Edn::Int(d.e),
-                Edn::Int(d.a),
-                d.v.to_edn(),
-                Edn::Int(d.tx),
-                Edn::Bool(d.added),
-            ])
-        })
-        .collect();
+    let data = report.tx_data.iter().map(|d| d.to_edn()).collect();
     let tempids = report
         .tempids
         .iter()
@@ -230,15 +210,7 @@ pub fn index_range_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, I
             start.as_ref().is_none_or(|s| d.v >= *s) && end.as_ref().is_none_or(|e| d.v < *e)
         })
         .take(limit)
-        .map(|d| {
-            Edn::Vector(vec![
-                Edn::Int(d.e),
-                Edn::Int(d.a),
-                d.v.to_edn(),
-                Edn::Int(d.tx),
-                Edn::Bool(d.added),
-            ])
-        })
+        .map(|d| d.to_edn())
         .collect();
     Ok(Edn::Vector(out))
 }
@@ -260,13 +232,7 @@ pub fn tx_range_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, IonE
         if t == 0 || start.is_some_and(|s| t < s) || end.is_some_and(|e| t >= e) {
             continue;
         }
-        by_t.entry(t).or_default().push(Edn::Vector(vec![
-            Edn::Int(d.e),
-            Edn::Int(d.a),
-            d.v.to_edn(),
-            Edn::Int(d.tx),
-            Edn::Bool(d.added),
-        ]));
+        by_t.entry(t).or_default().push(d.to_edn());
     }
     Ok(Edn::Vector(
         by_t.into_iter()

@@ -22,6 +22,20 @@ pub struct Datom {
     pub added: bool,
 }
 
+impl Datom {
+    /// The datom as EDN: `[e a v tx added]`.
+    pub fn to_edn(&self) -> ion_edn::Edn<'static> {
+        use ion_edn::Edn;
+        Edn::Vector(vec![
+            Edn::Int(self.e),
+            Edn::Int(self.a),
+            self.v.to_edn(),
+            Edn::Int(self.tx),
+            Edn::Bool(self.added),
+        ])
+    }
+}
+
 /// Index orders.
 pub const EAVT: u8 = 0;
 /// Attribute, entity, value, tx.

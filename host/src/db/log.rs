@@ -99,18 +99,7 @@ impl Log {
 
     /// Appends one transaction and waits until it is on disk.
     pub fn append(&mut self, t: i64, next_n: i64, instant_ms: i64, datoms: &[Datom]) -> Result<()> {
-        let datoms: Vec<Edn<'static>> = datoms
-            .iter()
-            .map(|d| {
-                Edn::Vector(vec![
-                    Edn::Int(d.e),
-                    Edn::Int(d.a),
-                    d.v.to_edn(),
-                    Edn::Int(d.tx),
-                    Edn::Bool(d.added),
-                ])
-            })
-            .collect();
+        let datoms: Vec<Edn<'static>> = datoms.iter().map(|d| d.to_edn()).collect();
         let payload = format!(
             "{{:t {t} :next-n {next_n} :instant {instant_ms} :datoms {}}}",
             ion_edn::print(&Edn::Vector(datoms))

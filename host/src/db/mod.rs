@@ -84,6 +84,13 @@ impl Functions for NoFunctions {
     }
 }
 
+/// Wall-clock milliseconds since the epoch: a transaction's `:db/txInstant`.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// How long a transaction waits for the one before it.
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -131,9 +138,7 @@ impl Connection {
                 )
             })?;
         let db = self.db();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = now_ms();
         let report = transact::transact(&db, tx_data, fns, now).await?;
         let instant = report
             .tx_data

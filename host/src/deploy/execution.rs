@@ -6,7 +6,7 @@
 use super::records::{RevRef, now_ms, now_rfc3339};
 use crate::store::Store;
 use crate::store::manifest::{Fields, map};
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use ion_edn::{Edn, keyword, string};
 
 /// One node's part in an execution.
@@ -112,18 +112,15 @@ impl Execution {
                 ])
             })
             .collect();
-        let rev = |r: &RevRef| {
-            map([
-                ("app-name", string(r.app_name.clone())),
-                (r.name.key(), string(r.name.as_str())),
-            ])
-        };
         let doc = map([
             ("execution-arn", string(self.arn())),
             ("id", string(self.id.clone())),
             ("group", string(self.group.clone())),
-            ("target", rev(&self.target)),
-            ("previous", self.previous.as_ref().map_or(Edn::Nil, rev)),
+            ("target", self.target.to_edn()),
+            (
+                "previous",
+                self.previous.as_ref().map_or(Edn::Nil, RevRef::to_edn),
+            ),
             ("status", string(self.status.clone())),
             ("error", self.error.clone().map_or(Edn::Nil, string)),
             ("started-at", string(self.started_at.clone())),
@@ -154,8 +151,7 @@ impl Execution {
             .await?
             .ok_or_else(|| anyhow!("the store {} has no execution {arn}", store.describe()))?;
         let source = format!("{}/{key}", store.describe());
-        let text = String::from_utf8(bytes).with_context(|| format!("{source}: not UTF-8"))?;
-        let doc = ion_edn::read(&text).map_err(|e| anyhow!("{source}: not EDN: {e}"))?;
+        let doc = super::records::read_doc(bytes, &source)?;
         Fields {
             source: &source,
             path: "",

@@ -8,7 +8,7 @@ use crate::config::{EnvironmentMap, IonConfig};
 use crate::params::CachedParams;
 use crate::runtime::{AppContext, LoadedApp, Placement, Runtime};
 use crate::serve::{Deployer, Loaded, Node, Slot};
-use crate::store::{RevName, Store};
+use crate::store::Store;
 use anyhow::{Result, anyhow};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -127,17 +127,12 @@ impl Deployer for GroupDeployer {
             if matches!(ion_edn::get(&doc, "none"), Some(ion_edn::Edn::Bool(true))) {
                 return self.load_revision(None).await;
             }
-            let text = |k: &str| match ion_edn::get(&doc, k) {
-                Some(ion_edn::Edn::Str(s)) => Some(s.to_string()),
-                _ => None,
+            let fields = crate::store::manifest::Fields {
+                source: "the deploy request",
+                path: "",
             };
-            let name = match (text("rev"), text("uname")) {
-                (Some(r), None) => RevName::Rev(r),
-                (None, Some(u)) => RevName::Uname(u),
-                _ => return Err("the deploy request needs exactly one of :rev and :uname".into()),
-            };
-            let app_name = text("app-name").ok_or("the deploy request needs :app-name")?;
-            self.load_revision(Some(&RevRef { app_name, name })).await
+            let target = RevRef::from_edn(&doc, &fields).map_err(|e| format!("{e:#}"))?;
+            self.load_revision(Some(&target)).await
         })
     }
 }

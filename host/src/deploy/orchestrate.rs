@@ -178,12 +178,7 @@ async fn roll_back(
 
 fn target_edn(target: Option<&RevRef>) -> String {
     match target {
-        Some(t) => format!(
-            "{{:app-name {}, :{} {}}}",
-            ion_edn::quote(&t.app_name),
-            t.name.key(),
-            ion_edn::quote(t.name.as_str())
-        ),
+        Some(t) => ion_edn::print(&t.to_edn()),
         None => "{:none true}".into(),
     }
 }

@@ -42,14 +42,16 @@ pub struct RevRef {
 }
 
 impl RevRef {
-    fn to_edn(&self) -> Edn<'static> {
+    /// `{:app-name … :rev|:uname …}`.
+    pub(crate) fn to_edn(&self) -> Edn<'static> {
         map([
             ("app-name", string(self.app_name.clone())),
             (self.name.key(), string(self.name.as_str())),
         ])
     }
 
-    fn from_edn(v: &Edn<'_>, f: &Fields<'_>) -> Result<RevRef> {
+    /// Reads `{:app-name … :rev|:uname …}`; errors name `f`'s source and path.
+    pub(crate) fn from_edn(v: &Edn<'_>, f: &Fields<'_>) -> Result<RevRef> {
         let name = match (f.opt_str(v, "rev")?, f.opt_str(v, "uname")?) {
             (Some(r), None) => RevName::Rev(r),
             (None, Some(u)) => RevName::Uname(u),
@@ -65,7 +67,8 @@ impl RevRef {
         })
     }
 
-    fn opt(v: Option<&Edn<'_>>, f: &Fields<'_>) -> Result<Option<RevRef>> {
+    /// Like `from_edn`, with absent or nil meaning none.
+    pub(crate) fn opt(v: Option<&Edn<'_>>, f: &Fields<'_>) -> Result<Option<RevRef>> {
         match v {
             None | Some(Edn::Nil) => Ok(None),
             Some(v) => RevRef::from_edn(v, f).map(Some),
@@ -87,7 +90,8 @@ fn opt_edn(v: &Option<RevRef>) -> Edn<'static> {
     v.as_ref().map_or(Edn::Nil, RevRef::to_edn)
 }
 
-fn read_doc(bytes: Vec<u8>, source: &str) -> Result<Edn<'static>> {
+/// An EDN document stored as `bytes`; errors name `source`.
+pub(crate) fn read_doc(bytes: Vec<u8>, source: &str) -> Result<Edn<'static>> {
     let text = String::from_utf8(bytes).with_context(|| format!("{source}: not UTF-8"))?;
     ion_edn::read(&text).map_err(|e| anyhow!("{source}: not EDN: {e}"))
 }

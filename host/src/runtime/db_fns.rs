@@ -11,6 +11,14 @@ use ion_edn::Edn;
 /// A loaded app's functions, for one database operation.
 pub struct AppFunctions<'a>(pub &'a LoadedApp);
 
+/// The functions of `app`, or, without an app, none (every call refused).
+pub fn of(app: Option<&LoadedApp>) -> Box<dyn Functions + '_> {
+    match app {
+        Some(app) => Box::new(AppFunctions(app)),
+        None => Box::new(crate::db::NoFunctions),
+    }
+}
+
 fn name(n: &str) -> Result<FnName, IonError> {
     FnName::parse(n).ok_or_else(|| {
         IonError::new(
@@ -50,15 +58,11 @@ impl Functions for AppFunctions<'_> {
             let f = name(n)?;
             let args = args.iter().map(ion_edn::print).collect();
             let id = uuid::Uuid::new_v4().to_string();
-            let out = match db {
-                Some(db) => {
-                    self.0
-                        .call_query_fn_with_db(&f, db.clone(), args, &id)
-                        .await
-                        .result?
-                }
-                None => self.0.call_query_fn(&f, args, &id).await.result?,
-            };
+            let out = self
+                .0
+                .call_query_fn_with_db(&f, db.cloned(), args, &id)
+                .await
+                .result?;
             edn(&out, n)
         })
     }

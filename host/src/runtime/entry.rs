@@ -261,34 +261,8 @@ impl LoadedApp {
         args: Vec<String>,
         request_id: &str,
     ) -> CallResult<String> {
-        if !self.config.allow.contains(fn_name) {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::Forbidden,
-                    format!("{fn_name} is not in ion-config.edn :allow"),
-                ),
-            );
-        }
-        let indices = self.exports.query_fn.as_ref();
-        self.run(
-            request_id,
-            fn_name,
-            DEFAULT_CALL_TIMEOUT,
-            indices,
-            "query functions",
-            async |live, instance, indices| {
-                let guest = indices.load(&mut live.store, instance)?;
-                let args: Vec<_> = args
-                    .iter()
-                    .map(|a| super::bindings::db::FnArg::Value(a.clone()))
-                    .collect();
-                guest
-                    .call_call(&mut live.store, fn_name.as_str(), &args)
-                    .await
-            },
-        )
-        .await
+        self.call_query_fn_with_db(fn_name, None, args, request_id)
+            .await
     }
 
     /// Calls transaction function `fn_name` (which must be in `:allow`) with database
@@ -334,12 +308,12 @@ impl LoadedApp {
         .await
     }
 
-    /// Calls query function `fn_name` (in `:allow`) with a database value first and EDN
-    /// `args` after, as entity predicates are called.
+    /// Calls query function `fn_name` (in `:allow`) with EDN `args`, after a database
+    /// value when `db` is given (as entity predicates and `$` arguments are called).
     pub async fn call_query_fn_with_db(
         &self,
         fn_name: &FnName,
-        db: crate::db::Db,
+        db: Option<crate::db::Db>,
         args: Vec<String>,
         request_id: &str,
     ) -> CallResult<String> {
@@ -361,12 +335,15 @@ impl LoadedApp {
             "query functions",
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
-                let handle = live
-                    .store
-                    .data_mut()
-                    .table
-                    .push(super::host_db::DatabaseHandle(db))?;
-                let mut all = vec![super::bindings::db::FnArg::Db(handle)];
+                let mut all = Vec::with_capacity(args.len() + 1);
+                if let Some(db) = db {
+                    let handle = live
+                        .store
+                        .data_mut()
+                        .table
+                        .push(super::host_db::DatabaseHandle(db))?;
+                    all.push(super::bindings::db::FnArg::Db(handle));
+                }
                 all.extend(
                     args.iter()
                         .map(|a| super::bindings::db::FnArg::Value(a.clone())),

@@ -6,11 +6,11 @@
 
 use super::bindings::db::{Host, HostConnection, HostDatabase, QueryArg, TxReport};
 use super::bindings::types::IonError as WitError;
-use super::db_fns::AppFunctions;
+use super::db_fns;
 use super::state::IonState;
 use crate::anomaly::{Category, IonError};
 use crate::db::api::{datoms_request, pull_request, read, report_edn};
-use crate::db::{Connection, Db, Functions, NoFunctions};
+use crate::db::{Connection, Db};
 use std::sync::Arc;
 use wasmtime::component::Resource;
 
@@ -28,12 +28,6 @@ fn wit(e: IonError) -> WitError {
         message: e.message,
         data: e.data,
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl IonState {
@@ -110,9 +104,8 @@ impl HostDatabase for IonState {
             Err(e) => return Ok(Err(wit(e))),
         };
         let app = self.app_calls.clone();
-        let fns = app.as_ref().map(AppFunctions);
-        let fns: &dyn Functions = fns.as_ref().map_or(&NoFunctions, |f| f);
-        match crate::db::transact::transact(&value, &data, fns, now_ms()).await {
+        let fns = db_fns::of(app.as_ref());
+        match crate::db::transact::transact(&value, &data, &*fns, crate::db::now_ms()).await {
             Ok(report) => Ok(Ok(self.report(report)?)),
             Err(e) => Ok(Err(wit(e))),
         }
@@ -124,9 +117,8 @@ impl HostDatabase for IonState {
             Err(e) => return Ok(Err(wit(e))),
         };
         let app = self.app_calls.clone();
-        let fns = app.as_ref().map(AppFunctions);
-        let fns: &dyn Functions = fns.as_ref().map_or(&NoFunctions, |f| f);
-        Ok(pull_request(&value, &request, fns)
+        let fns = db_fns::of(app.as_ref());
+        Ok(pull_request(&value, &request, &*fns)
             .await
             .map(|v| ion_edn::print(&v))
             .map_err(wit))
@@ -178,9 +170,8 @@ impl HostConnection for IonState {
             Err(e) => return Ok(Err(wit(e))),
         };
         let app = self.app_calls.clone();
-        let fns = app.as_ref().map(AppFunctions);
-        let fns: &dyn Functions = fns.as_ref().map_or(&NoFunctions, |f| f);
-        match conn.transact(&data, fns).await {
+        let fns = db_fns::of(app.as_ref());
+        match conn.transact(&data, &*fns).await {
             Ok(report) => Ok(Ok(self.report(report)?)),
             Err(e) => Ok(Err(wit(e))),
         }
@@ -276,9 +267,8 @@ impl Host for IonState {
             })
             .collect();
         let app = self.app_calls.clone();
-        let fns = app.as_ref().map(AppFunctions);
-        let fns: &dyn Functions = fns.as_ref().map_or(&NoFunctions, |f| f);
-        Ok(crate::db::query::q(&query, inputs, fns)
+        let fns = db_fns::of(app.as_ref());
+        Ok(crate::db::query::q(&query, inputs, &*fns)
             .await
             .map(|r| ion_edn::print(&r))
             .map_err(wit))

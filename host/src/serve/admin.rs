@@ -204,14 +204,8 @@ async fn query(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
         );
     }
     let slot = node.current();
-    let app_fns = slot
-        .as_ref()
-        .map(|s| crate::runtime::db_fns::AppFunctions(&s.app));
-    let fns: &dyn crate::db::Functions = match &app_fns {
-        Some(f) => f,
-        None => &crate::db::NoFunctions,
-    };
-    match q(query, inputs, fns).await {
+    let fns = crate::runtime::db_fns::of(slot.as_ref().map(|s| &s.app));
+    match q(query, inputs, &*fns).await {
         Ok(result) => respond(200, "application/edn", ion_edn::print(&result)),
         Err(e) => fail(e),
     }

@@ -196,8 +196,12 @@ impl Store {
 
     /// The manifest of `app`'s revision `name`, if stored.
     pub async fn get_manifest(&self, app: &str, name: &RevName) -> Result<Option<Manifest>> {
-        let key = Self::manifest_key(app, name);
-        let Some(bytes) = self.backend.get(&key).await? else {
+        self.manifest_at(&Self::manifest_key(app, name)).await
+    }
+
+    /// The manifest stored under `key`, if any; errors name the store and key.
+    async fn manifest_at(&self, key: &str) -> Result<Option<Manifest>> {
+        let Some(bytes) = self.backend.get(key).await? else {
             return Ok(None);
         };
         let source = format!("{}/{key}", self.describe());
@@ -230,12 +234,9 @@ impl Store {
             if !listed.key.ends_with(".edn") {
                 continue;
             }
-            let Some(bytes) = self.backend.get(&listed.key).await? else {
-                continue;
-            };
-            let source = format!("{}/{}", self.describe(), listed.key);
-            let text = String::from_utf8(bytes).with_context(|| format!("{source}: not UTF-8"))?;
-            out.push(Manifest::from_edn(&text, &source)?);
+            if let Some(manifest) = self.manifest_at(&listed.key).await? {
+                out.push(manifest);
+            }
         }
         out.sort_by(|a, b| a.pushed_at.cmp(&b.pushed_at));
         Ok(out)

@@ -283,7 +283,7 @@ impl<'a> Ctx<'a> {
                     Edn::Symbol(s) if s == "_" => Ok(None),
                     t => match is_var(t) {
                         Some(v) => Ok(row.get(v.as_str()).cloned()),
-                        None => constant_term(&db, t).map(Some),
+                        None => constant(t).map(Some),
                     },
                 })
                 .collect::<Result<_, _>>()?;
@@ -661,12 +661,6 @@ fn rename(clause: &Edn<'static>, suffix: &str) -> Edn<'static> {
         Edn::List(items) => Edn::List(items.iter().map(|i| rename(i, suffix)).collect()),
         other => other.clone(),
     }
-}
-
-/// A constant term of a data pattern (an ident keyword stays a keyword; the scan turns
-/// it into an id where the position needs one).
-fn constant_term(_db: &Db, t: &Edn<'_>) -> Result<Value, IonError> {
-    constant(t)
 }
 
 /// The datoms a pattern with `known` terms matches, as bindings `[e a v tx added]`.
