@@ -5,12 +5,14 @@
 //! sub-evaluations. Entity ids bind as longs, so entities and ref values join.
 
 use super::Input;
+use super::bind::{bind_form, binding, constant, in_form};
 use super::builtins;
-use super::parse::{InBinding, Query, incorrect, is_var, owned};
+use super::parse::{InBinding, Query, incorrect, is_var};
+use super::rules::Rule;
+use super::scan::scan;
 use crate::anomaly::IonError;
-use crate::db::schema::tx_of;
-use crate::db::value::{F64, Value, ValueType};
-use crate::db::value_db::{Components, Db, Index};
+use crate::db::value::Value;
+use crate::db::value_db::Db;
 use crate::db::{Functions, api};
 use ion_edn::Edn;
 use std::collections::HashMap;
@@ -22,62 +24,17 @@ pub type Row = HashMap<Arc<str>, Value>;
 
 type Fut<'a, T> = Pin<Box<dyn std::future::Future<Output = Result<T, IonError>> + Send + 'a>>;
 
-/// How deep rules may call rules.
-const MAX_RULE_DEPTH: usize = 64;
-
-/// A rule definition.
-#[derive(Clone)]
-struct Rule {
-    head: Vec<String>,
-    body: Vec<Edn<'static>>,
-}
-
 /// What a query runs with.
 pub struct Ctx<'a> {
     pub(crate) sources: HashMap<String, Db>,
-    rules: HashMap<String, Vec<Rule>>,
+    pub(super) rules: HashMap<String, Vec<Rule>>,
     pub(crate) fns: &'a dyn Functions,
-    fresh: usize,
+    pub(super) fresh: usize,
     /// When the query must stop (`:timeout`).
     pub(crate) deadline: Option<(std::time::Instant, u64)>,
 }
 
-/// A value as a binding: refs bind as longs.
-pub fn binding(v: &Value) -> Value {
-    match v {
-        Value::Ref(n) => Value::Long(*n),
-        other => other.clone(),
-    }
-}
-
-/// An EDN constant as a binding, typed by its shape.
-pub fn constant(e: &Edn<'_>) -> Result<Value, IonError> {
-    Ok(match e {
-        Edn::Int(n) => Value::Long(*n),
-        Edn::Double(d) => Value::Double(F64(d.into_inner())),
-        Edn::Str(s) => Value::Str(s.to_string()),
-        Edn::Key(k) => Value::Keyword(k.to_string()),
-        Edn::Symbol(s) => Value::Symbol(s.to_string()),
-        Edn::Bool(b) => Value::Bool(*b),
-        Edn::Vector(items) | Edn::List(items) => {
-            Value::Tuple(items.iter().map(constant).collect::<Result<_, _>>()?)
-        }
-        Edn::Tagged(t, _) if t == "inst" => {
-            Value::from_edn(e, ValueType::Instant).map_err(incorrect)?
-        }
-        Edn::Tagged(t, _) if t == "uuid" => {
-            Value::from_edn(e, ValueType::Uuid).map_err(incorrect)?
-        }
-        other => {
-            return Err(incorrect(format!(
-                "{} cannot be a query value",
-                ion_edn::print(other)
-            )));
-        }
-    })
-}
-
-fn quote(clause: &Edn<'_>) -> String {
+pub(super) fn quote(clause: &Edn<'_>) -> String {
     ion_edn::print(clause)
 }
 
@@ -123,56 +80,6 @@ impl<'a> Ctx<'a> {
         Ok(rows)
     }
 
-    fn add_rules(&mut self, rules: &Edn<'_>) -> Result<(), IonError> {
-        let Edn::Vector(defs) = rules else {
-            return Err(incorrect(format!(
-                "rules are a vector of rule definitions, found {}",
-                quote(rules)
-            )));
-        };
-        for def in defs {
-            let Edn::Vector(parts) = def else {
-                return Err(incorrect(format!(
-                    "a rule is [(name ?vars…) clauses…], found {}",
-                    quote(def)
-                )));
-            };
-            let Some(Edn::List(head)) = parts.first() else {
-                return Err(incorrect(format!(
-                    "a rule starts with (name ?vars…): {}",
-                    quote(def)
-                )));
-            };
-            let Some(Edn::Symbol(name)) = head.first() else {
-                return Err(incorrect(format!(
-                    "a rule head starts with its name: {}",
-                    quote(def)
-                )));
-            };
-            let mut vars = Vec::new();
-            for v in &head[1..] {
-                match v {
-                    Edn::Vector(required) => {
-                        for r in required {
-                            vars.push(is_var(r).ok_or_else(|| {
-                                incorrect(format!("bad rule head {}", quote(def)))
-                            })?);
-                        }
-                    }
-                    other => vars.push(
-                        is_var(other)
-                            .ok_or_else(|| incorrect(format!("bad rule head {}", quote(def))))?,
-                    ),
-                }
-            }
-            self.rules.entry(name.to_string()).or_default().push(Rule {
-                head: vars,
-                body: parts[1..].iter().map(owned).collect(),
-            });
-        }
-        Ok(())
-    }
-
     fn source(&self, name: &str) -> Result<&Db, IonError> {
         self.sources.get(name).ok_or_else(|| {
             incorrect(format!(
@@ -211,7 +118,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn clause<'s>(
+    pub(super) fn clause<'s>(
         &'s mut self,
         clause: &'s Edn<'static>,
         rows: Vec<Row>,
@@ -530,81 +437,10 @@ impl<'a> Ctx<'a> {
         }
         Ok(distinct(out))
     }
-
-    async fn rule(
-        &mut self,
-        clause: &Edn<'_>,
-        name: &str,
-        args: &[Edn<'static>],
-        rows: Vec<Row>,
-        depth: usize,
-    ) -> Result<Vec<Row>, IonError> {
-        if depth >= MAX_RULE_DEPTH {
-            return Err(incorrect(format!(
-                "rule {name} calls rules deeper than {MAX_RULE_DEPTH}: {}",
-                quote(clause)
-            )));
-        }
-        let defs = self.rules[name].clone();
-        let mut out = Vec::new();
-        for row in rows {
-            for def in &defs {
-                if def.head.len() != args.len() {
-                    return Err(incorrect(format!(
-                        "rule {name} takes {} arguments: {}",
-                        def.head.len(),
-                        quote(clause)
-                    )));
-                }
-                self.fresh += 1;
-                let suffix = format!("__{}", self.fresh);
-                let body: Vec<Edn<'static>> = def.body.iter().map(|c| rename(c, &suffix)).collect();
-                let mut start = Row::new();
-                for (h, a) in def.head.iter().zip(args) {
-                    let value = match is_var(a) {
-                        Some(v) => row.get(v.as_str()).cloned(),
-                        None => Some(constant(a)?),
-                    };
-                    if let Some(value) = value {
-                        start.insert(Arc::from(format!("{h}{suffix}")), value);
-                    }
-                }
-                let mut found = vec![start];
-                for c in &body {
-                    if found.is_empty() {
-                        break;
-                    }
-                    found = self.clause(c, found, depth + 1).await?;
-                }
-                for f in found {
-                    let mut merged = row.clone();
-                    let mut consistent = true;
-                    for (h, a) in def.head.iter().zip(args) {
-                        let Some(var) = is_var(a) else { continue };
-                        if let Some(v) = f.get(format!("{h}{suffix}").as_str()) {
-                            match merged.get(var.as_str()) {
-                                Some(bound) if builtins::compare(bound, v).is_ne() => {
-                                    consistent = false
-                                }
-                                Some(_) => {}
-                                None => {
-                                    merged.insert(Arc::from(var), v.clone());
-                                }
-                            }
-                        }
-                    }
-                    if consistent {
-                        out.push(merged);
-                    }
-                }
-            }
-        }
-        Ok(distinct(out))
-    }
 }
 
 /// `rows` without repeats (a set of rows, in first-seen order), in linear time.
-fn distinct(rows: Vec<Row>) -> Vec<Row> {
+pub(super) fn distinct(rows: Vec<Row>) -> Vec<Row> {
     let mut seen = std::collections::HashSet::new();
     rows.into_iter()
         .filter(|row| {
@@ -651,207 +487,4 @@ fn restrict(row: &Row, vars: Option<&[String]>) -> Row {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     }
-}
-
-/// `clause` with every variable renamed `?x` → `?x{suffix}`.
-fn rename(clause: &Edn<'static>, suffix: &str) -> Edn<'static> {
-    match clause {
-        Edn::Symbol(s) if s.starts_with('?') => Edn::Symbol(format!("{s}{suffix}").into()),
-        Edn::Vector(items) => Edn::Vector(items.iter().map(|i| rename(i, suffix)).collect()),
-        Edn::List(items) => Edn::List(items.iter().map(|i| rename(i, suffix)).collect()),
-        other => other.clone(),
-    }
-}
-
-/// The datoms a pattern with `known` terms matches, as bindings `[e a v tx added]`.
-fn scan(db: &Db, known: &[Option<Value>], clause: &Edn<'_>) -> Result<Vec<Vec<Value>>, IonError> {
-    let entity =
-        |v: &Value| -> Result<i64, IonError> {
-            match v {
-                Value::Long(n) => Ok(*n),
-                Value::Keyword(k) => db.schema.idents.get(k).copied().ok_or_else(|| {
-                    incorrect(format!(":{k} is not an ident, in {}", quote(clause)))
-                }),
-                Value::Tuple(pair) if pair.len() == 2 => {
-                    let lookup = Edn::Vector(pair.iter().map(Value::to_edn).collect());
-                    api::resolve_eid(db, &lookup)
-                }
-                other => Err(incorrect(format!(
-                    "{} is not an entity, in {}",
-                    ion_edn::print(&other.to_edn()),
-                    quote(clause)
-                ))),
-            }
-        };
-    let mut c = Components::default();
-    if let Some(Some(e)) = known.first() {
-        c.e = Some(entity(e)?);
-    }
-    let attr = match known.get(1) {
-        Some(Some(Value::Keyword(k))) => Some(
-            db.schema
-                .attr(k)
-                .ok_or_else(|| {
-                    incorrect(format!(":{k} is not an attribute, in {}", quote(clause)))
-                })?
-                .clone(),
-        ),
-        Some(Some(Value::Long(id))) => db.schema.attrs.get(id).cloned(),
-        Some(Some(other)) => {
-            return Err(incorrect(format!(
-                "{} is not an attribute, in {}",
-                ion_edn::print(&other.to_edn()),
-                quote(clause)
-            )));
-        }
-        _ => None,
-    };
-    c.a = attr.as_ref().map(|a| a.id);
-    if let Some(Some(v)) = known.get(2) {
-        c.v = Some(match &attr {
-            Some(a) if a.value_type == ValueType::Ref => Value::Ref(entity(v)?),
-            Some(a) if a.value_type == ValueType::Double => match v {
-                Value::Long(n) => Value::Double(F64(*n as f64)),
-                other => other.clone(),
-            },
-            _ => v.clone(),
-        });
-    }
-    if let Some(Some(tx)) = known.get(3) {
-        c.tx = Some(match tx {
-            Value::Long(n) if *n < tx_of(0) => tx_of(*n),
-            Value::Long(n) => *n,
-            other => {
-                return Err(incorrect(format!(
-                    "{} is not a transaction, in {}",
-                    ion_edn::print(&other.to_edn()),
-                    quote(clause)
-                )));
-            }
-        });
-    }
-    let index = match (&c.e, &c.a, &c.v) {
-        (Some(_), _, _) => Index::Eavt,
-        (None, Some(_), Some(_)) => Index::Avet,
-        (None, Some(_), None) => Index::Aevt,
-        (None, None, Some(Value::Ref(_))) => Index::Vaet,
-        _ => Index::Eavt,
-    };
-    let wanted_added = match known.get(4) {
-        Some(Some(Value::Bool(b))) => Some(*b),
-        _ => None,
-    };
-    let mut v_untyped = None;
-    if attr.is_none() && c.v.is_some() && !matches!(c.v, Some(Value::Ref(_))) {
-        // Without the attribute the value's type is unknown: compare after the scan.
-        v_untyped = c.v.take();
-    }
-    Ok(db
-        .datoms(index, &c)
-        .into_iter()
-        .filter(|d| wanted_added.is_none_or(|w| w == d.added))
-        .filter(|d| {
-            v_untyped
-                .as_ref()
-                .is_none_or(|v| builtins::compare(&binding(&d.v), v).is_eq())
-        })
-        .map(|d| {
-            vec![
-                Value::Long(d.e),
-                Value::Long(d.a),
-                binding(&d.v),
-                Value::Long(d.tx),
-                Value::Bool(d.added),
-            ]
-        })
-        .collect())
-}
-
-/// The binding form of an `:in` binding.
-fn in_form(b: &InBinding) -> Edn<'static> {
-    let sym = |s: &str| Edn::Symbol(s.to_owned().into());
-    match b {
-        InBinding::Scalar(v) => sym(v),
-        InBinding::Coll(v) => Edn::Vector(vec![sym(v), sym("...")]),
-        InBinding::Tuple(vs) => Edn::Vector(vs.iter().map(|v| sym(v)).collect()),
-        InBinding::Relation(vs) => {
-            Edn::Vector(vec![Edn::Vector(vs.iter().map(|v| sym(v)).collect())])
-        }
-        InBinding::Source(_) | InBinding::Rules => Edn::Nil,
-    }
-}
-
-/// Binds `value` to binding form `form` (`?x`, `[?x ...]`, `[?x ?y]`, `[[?x ?y]]`) in
-/// every row.
-pub fn bind_form(rows: Vec<Row>, form: &Edn<'_>, value: &Edn<'_>) -> Result<Vec<Row>, IonError> {
-    let bind = |row: &Row, var: &Edn<'_>, v: &Edn<'_>| -> Result<Option<Row>, IonError> {
-        if matches!(var, Edn::Symbol(s) if s == "_") {
-            return Ok(Some(row.clone()));
-        }
-        let name = is_var(var)
-            .ok_or_else(|| incorrect(format!("bad binding form {}", ion_edn::print(var))))?;
-        let v = constant(v)?;
-        match row.get(name.as_str()) {
-            Some(bound) if builtins::compare(bound, &v).is_ne() => Ok(None),
-            _ => {
-                let mut next = row.clone();
-                next.insert(Arc::from(name), v);
-                Ok(Some(next))
-            }
-        }
-    };
-    let items = |v: &Edn<'_>| -> Result<Vec<Edn<'static>>, IonError> {
-        match v {
-            Edn::Vector(i) | Edn::List(i) => Ok(i.iter().map(owned).collect()),
-            Edn::Set(i) => Ok(i.iter().map(owned).collect()),
-            other => Err(incorrect(format!(
-                "expected a collection to bind, found {}",
-                ion_edn::print(other)
-            ))),
-        }
-    };
-    let mut out = Vec::new();
-    for row in &rows {
-        match form {
-            Edn::Vector(f) if f.len() == 2 && matches!(&f[1], Edn::Symbol(s) if s == "...") => {
-                for v in items(value)? {
-                    out.extend(bind(row, &f[0], &v)?);
-                }
-            }
-            Edn::Vector(f) if f.len() == 1 && matches!(&f[0], Edn::Vector(_)) => {
-                let Edn::Vector(vars) = &f[0] else {
-                    unreachable!()
-                };
-                for tuple in items(value)? {
-                    let vals = items(&tuple)?;
-                    let mut r = Some(row.clone());
-                    for (var, v) in vars.iter().zip(&vals) {
-                        r = match r {
-                            Some(r) => bind(&r, var, v)?,
-                            None => None,
-                        };
-                    }
-                    out.extend(r);
-                }
-            }
-            Edn::Vector(vars) => {
-                let vals = items(value)?;
-                let mut r = Some(row.clone());
-                for (var, v) in vars.iter().zip(&vals) {
-                    r = match r {
-                        Some(r) => bind(&r, var, v)?,
-                        None => None,
-                    };
-                }
-                out.extend(r);
-            }
-            var => {
-                if *value == Edn::Nil {
-                    continue;
-                }
-                out.extend(bind(row, var, value)?);
-            }
-        }
-    }
-    Ok(out)
 }

@@ -4,11 +4,16 @@
 //! the result (aggregates, `pull`, `:keys`). Ion query functions are reached through
 //! `Functions`, which checks `:allow`.
 
+mod bind;
 mod builtins;
 mod eval;
 mod find;
 mod parse;
+mod rules;
+mod scan;
 
+#[cfg(test)]
+mod ported;
 #[cfg(test)]
 mod tests;
 
