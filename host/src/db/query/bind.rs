@@ -4,7 +4,7 @@
 
 use super::builtins;
 use super::eval::Row;
-use super::parse::{InBinding, incorrect, is_var, owned};
+use super::parse::{incorrect, is_var, owned};
 use crate::anomaly::IonError;
 use crate::db::value::{F64, Value, ValueType};
 use ion_edn::Edn;
@@ -45,91 +45,86 @@ pub fn constant(e: &Edn<'_>) -> Result<Value, IonError> {
     })
 }
 
-/// The binding form of an `:in` binding.
-pub fn in_form(b: &InBinding) -> Edn<'static> {
-    let sym = |s: &str| Edn::Symbol(s.to_owned().into());
-    match b {
-        InBinding::Scalar(v) => sym(v),
-        InBinding::Coll(v) => Edn::Vector(vec![sym(v), sym("...")]),
-        InBinding::Tuple(vs) => Edn::Vector(vs.iter().map(|v| sym(v)).collect()),
-        InBinding::Relation(vs) => {
-            Edn::Vector(vec![Edn::Vector(vs.iter().map(|v| sym(v)).collect())])
-        }
-        InBinding::Source(_) | InBinding::Rules => Edn::Nil,
-    }
-}
-
-/// Binds `value` to binding form `form` (`?x`, `[?x ...]`, `[?x ?y]`, `[[?x ?y]]`) in
-/// every row.
+/// Binds `value` to binding form `form` in every row: `?x`, `_`, a collection
+/// `[form ...]`, a tuple `[form form …]` or a relation `[[form …]]`, nested at will. A map
+/// binds as a collection of `[key value]` entries; `nil` binds nothing.
 pub fn bind_form(rows: Vec<Row>, form: &Edn<'_>, value: &Edn<'_>) -> Result<Vec<Row>, IonError> {
-    let bind = |row: &Row, var: &Edn<'_>, v: &Edn<'_>| -> Result<Option<Row>, IonError> {
-        if matches!(var, Edn::Symbol(s) if s == "_") {
-            return Ok(Some(row.clone()));
-        }
-        let name = is_var(var)
-            .ok_or_else(|| incorrect(format!("bad binding form {}", ion_edn::print(var))))?;
-        let v = constant(v)?;
-        match row.get(name.as_str()) {
-            Some(bound) if builtins::compare(bound, &v).is_ne() => Ok(None),
-            _ => {
-                let mut next = row.clone();
-                next.insert(Arc::from(name), v);
-                Ok(Some(next))
-            }
-        }
-    };
-    let items = |v: &Edn<'_>| -> Result<Vec<Edn<'static>>, IonError> {
-        match v {
-            Edn::Vector(i) | Edn::List(i) => Ok(i.iter().map(owned).collect()),
-            Edn::Set(i) => Ok(i.iter().map(owned).collect()),
-            other => Err(incorrect(format!(
-                "expected a collection to bind, found {}",
-                ion_edn::print(other)
-            ))),
-        }
-    };
     let mut out = Vec::new();
-    for row in &rows {
-        match form {
-            Edn::Vector(f) if f.len() == 2 && matches!(&f[1], Edn::Symbol(s) if s == "...") => {
-                for v in items(value)? {
-                    out.extend(bind(row, &f[0], &v)?);
-                }
-            }
-            Edn::Vector(f) if f.len() == 1 && matches!(&f[0], Edn::Vector(_)) => {
-                let Edn::Vector(vars) = &f[0] else {
-                    unreachable!()
-                };
-                for tuple in items(value)? {
-                    let vals = items(&tuple)?;
-                    let mut r = Some(row.clone());
-                    for (var, v) in vars.iter().zip(&vals) {
-                        r = match r {
-                            Some(r) => bind(&r, var, v)?,
-                            None => None,
-                        };
-                    }
-                    out.extend(r);
-                }
-            }
-            Edn::Vector(vars) => {
-                let vals = items(value)?;
-                let mut r = Some(row.clone());
-                for (var, v) in vars.iter().zip(&vals) {
-                    r = match r {
-                        Some(r) => bind(&r, var, v)?,
-                        None => None,
-                    };
-                }
-                out.extend(r);
-            }
-            var => {
-                if *value == Edn::Nil {
-                    continue;
-                }
-                out.extend(bind(row, var, value)?);
-            }
-        }
+    for row in rows {
+        bind_one(row, form, value, &mut out)?;
     }
     Ok(out)
+}
+
+fn bind_one(row: Row, form: &Edn<'_>, value: &Edn<'_>, out: &mut Vec<Row>) -> Result<(), IonError> {
+    let describe = |what: &str| {
+        incorrect(format!(
+            "cannot bind {} to {what} {}: expected a collection",
+            ion_edn::print(value),
+            ion_edn::print(form)
+        ))
+    };
+    match form {
+        Edn::Symbol(s) if s == "_" => out.push(row),
+        Edn::Vector(f) if f.len() == 2 && matches!(&f[1], Edn::Symbol(s) if s == "...") => {
+            for item in items(value).ok_or_else(|| describe("collection"))? {
+                bind_one(row.clone(), &f[0], &item, out)?;
+            }
+        }
+        Edn::Vector(f) if f.len() == 1 && matches!(&f[0], Edn::Vector(_)) => {
+            for item in items(value).ok_or_else(|| describe("relation"))? {
+                bind_one(row.clone(), &f[0], &item, out)?;
+            }
+        }
+        Edn::Vector(f) => {
+            let vals = items(value).ok_or_else(|| describe("tuple"))?;
+            if vals.len() < f.len() {
+                return Err(incorrect(format!(
+                    "not enough elements in {} to bind tuple {}",
+                    ion_edn::print(value),
+                    ion_edn::print(form)
+                )));
+            }
+            let mut rows = vec![row];
+            for (sub, v) in f.iter().zip(&vals) {
+                let mut next = Vec::new();
+                for r in rows {
+                    bind_one(r, sub, v, &mut next)?;
+                }
+                rows = next;
+            }
+            out.extend(rows);
+        }
+        var => {
+            if *value == Edn::Nil {
+                return Ok(());
+            }
+            let name = is_var(var)
+                .ok_or_else(|| incorrect(format!("bad binding form {}", ion_edn::print(var))))?;
+            let v = constant(value)?;
+            match row.get(name.as_str()) {
+                Some(bound) if builtins::compare(bound, &v).is_ne() => {}
+                _ => {
+                    let mut next = row;
+                    next.insert(Arc::from(name), v);
+                    out.push(next);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The elements of a collection value (a map's as `[key value]` entries), or `None`.
+fn items(v: &Edn<'_>) -> Option<Vec<Edn<'static>>> {
+    match v {
+        Edn::Vector(i) | Edn::List(i) => Some(i.iter().map(owned).collect()),
+        Edn::Set(i) => Some(i.iter().map(owned).collect()),
+        Edn::Map(m) => Some(
+            m.iter()
+                .map(|(k, v)| Edn::Vector(vec![owned(k), owned(v)]))
+                .collect(),
+        ),
+        _ => None,
+    }
 }

@@ -55,6 +55,15 @@ pub fn is_builtin(name: &str) -> bool {
             | "str/starts-with?"
             | "str/ends-with?"
             | "str/includes?"
+            | "re-pattern"
+            | "re-find"
+            | "re-matches"
+            | "re-seq"
+            | "compare"
+            | "not"
+            | "keyword"
+            | "name"
+            | "namespace"
     )
 }
 
@@ -74,16 +83,75 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// Compares two values as Datomic does (numbers by value across long and double).
+/// Compares two values as Clojure does: numbers by value across long and double,
+/// keywords and symbols by namespace and then name.
 pub fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
-    match (num(a), num(b)) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        _ => a.cmp(b),
+    let split = |s: &str| match s.split_once('/') {
+        Some((ns, name)) if !name.is_empty() => (Some(ns.to_owned()), name.to_owned()),
+        _ => (None, s.to_owned()),
+    };
+    match (a, b) {
+        (Value::Keyword(x), Value::Keyword(y)) | (Value::Symbol(x), Value::Symbol(y)) => {
+            split(x).cmp(&split(y))
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => x
+            .iter()
+            .zip(y)
+            .map(|(a, b)| compare(a, b))
+            .find(|o| o.is_ne())
+            .unwrap_or(x.len().cmp(&y.len())),
+        _ => match (num(a), num(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => a.cmp(b),
+        },
     }
 }
 
-/// Calls built-in `name` (not the database ones) on `args`.
-pub fn call(name: &str, args: &[Value]) -> Result<Value, IonError> {
+/// The regex functions: a pattern is its source text (`re-pattern` returns it as is).
+/// `nil` (no match) is `None`.
+fn regex(name: &str, args: &[Value]) -> Result<Option<Value>, IonError> {
+    let (Some(Value::Str(pattern)), rest) = (args.first(), &args[1.min(args.len())..]) else {
+        return Err(incorrect(format!("{name} takes a pattern string first")));
+    };
+    if name == "re-pattern" {
+        return Ok(Some(Value::Str(pattern.clone())));
+    }
+    let re = regex_lite::Regex::new(pattern)
+        .map_err(|e| incorrect(format!("{name}: bad pattern {pattern:?}: {e}")))?;
+    let [Value::Str(s)] = rest else {
+        return Err(incorrect(format!("{name} takes a pattern and a string")));
+    };
+    // A match without groups is its text; with groups, a tuple of the text and groups.
+    let found = |c: regex_lite::Captures<'_>| -> Value {
+        if c.len() == 1 {
+            Value::Str(c[0].to_owned())
+        } else {
+            Value::Tuple(
+                c.iter()
+                    .map(|g| {
+                        g.map_or(Value::Str(String::new()), |g| {
+                            Value::Str(g.as_str().to_owned())
+                        })
+                    })
+                    .collect(),
+            )
+        }
+    };
+    Ok(match name {
+        "re-find" => re.captures(s).map(found),
+        "re-matches" => re.captures(s).filter(|c| c[0].len() == s.len()).map(found),
+        _ => {
+            let all: Vec<Value> = re.captures_iter(s).map(found).collect();
+            (!all.is_empty()).then_some(Value::Tuple(all))
+        }
+    })
+}
+
+/// Calls built-in `name` (not the database ones) on `args`; `None` is `nil`.
+pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>, IonError> {
+    if name.starts_with("re-") {
+        return regex(name, args);
+    }
     let arity = |n: usize| {
         if args.len() == n {
             Ok(())
@@ -115,7 +183,7 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, IonError> {
         }
     };
     let bool = Value::Bool;
-    Ok(match name {
+    Ok(Some(match name {
         "=" | "==" => bool(args.windows(2).all(|w| compare(&w[0], &w[1]).is_eq())),
         "!=" | "not=" => bool(!args.windows(2).all(|w| compare(&w[0], &w[1]).is_eq())),
         "<" => bool(args.windows(2).all(|w| compare(&w[0], &w[1]).is_lt())),
@@ -264,6 +332,37 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, IonError> {
                 s.to_uppercase()
             })
         }
+        "compare" => {
+            arity(2)?;
+            Value::Long(compare(&args[0], &args[1]) as i64)
+        }
+        "not" => {
+            arity(1)?;
+            bool(args[0] == Value::Bool(false))
+        }
+        "keyword" => match args {
+            [Value::Str(n)] => Value::Keyword(n.clone()),
+            [Value::Str(ns), Value::Str(n)] => Value::Keyword(format!("{ns}/{n}")),
+            _ => {
+                return Err(incorrect(
+                    "keyword takes a name, or a namespace and a name".into(),
+                ));
+            }
+        },
+        "name" | "namespace" => {
+            arity(1)?;
+            let (Value::Keyword(k) | Value::Symbol(k) | Value::Str(k)) = &args[0] else {
+                return Err(incorrect(format!(
+                    "{name} takes a keyword, symbol or string"
+                )));
+            };
+            match (name, k.split_once('/')) {
+                ("name", Some((_, n))) => Value::Str(n.to_owned()),
+                ("name", None) => Value::Str(k.clone()),
+                (_, Some((ns, _))) => Value::Str(ns.to_owned()),
+                (_, None) => return Ok(None),
+            }
+        }
         other => return Err(incorrect(format!("unknown function {other}"))),
-    })
+    }))
 }

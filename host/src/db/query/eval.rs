@@ -5,15 +5,15 @@
 //! sub-evaluations. Entity ids bind as longs, so entities and ref values join.
 
 use super::Input;
-use super::bind::{bind_form, binding, constant, in_form};
+use super::bind::{bind_form, constant};
 use super::builtins;
 use super::parse::{InBinding, Query, incorrect, is_var};
 use super::rules::Rule;
 use super::scan::scan;
 use crate::anomaly::IonError;
+use crate::db::Functions;
 use crate::db::value::Value;
 use crate::db::value_db::Db;
-use crate::db::{Functions, api};
 use ion_edn::Edn;
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -32,6 +32,39 @@ pub struct Ctx<'a> {
     pub(super) fresh: usize,
     /// When the query must stop (`:timeout`).
     pub(crate) deadline: Option<(std::time::Instant, u64)>,
+    /// Sources that are collections of tuples, not databases.
+    colls: HashMap<String, Arc<Vec<Vec<Value>>>>,
+    /// Pull patterns bound by name in `:in`.
+    pub(crate) patterns: HashMap<String, Edn<'static>>,
+    /// Scalar `:in` bindings, for aggregates' count arguments.
+    pub(crate) scalars: HashMap<String, Value>,
+    /// Rule calls in progress, by rule and bound arguments (see `rules::tabled`).
+    pub(super) tables: HashMap<(String, Vec<Option<Value>>), super::rules::Table>,
+    /// The source a pattern without one reads: `$`, or `$x` inside `($x not …)`.
+    default_src: String,
+}
+
+/// A collection input bound as a source: its tuples, each as values.
+fn source_tuples(name: &str, coll: &Edn<'_>) -> Result<Vec<Vec<Value>>, IonError> {
+    let bad = || {
+        incorrect(format!(
+            ":in {name} takes a database value or a collection of tuples, found {}",
+            ion_edn::print(coll)
+        ))
+    };
+    let (Edn::Vector(items) | Edn::List(items)) = coll else {
+        return match coll {
+            Edn::Set(items) => source_tuples(name, &Edn::Vector(items.iter().cloned().collect())),
+            _ => Err(bad()),
+        };
+    };
+    items
+        .iter()
+        .map(|t| match t {
+            Edn::Vector(vs) | Edn::List(vs) => vs.iter().map(constant).collect(),
+            _ => Err(bad()),
+        })
+        .collect()
 }
 
 pub(super) fn quote(clause: &Edn<'_>) -> String {
@@ -47,6 +80,11 @@ impl<'a> Ctx<'a> {
             fns,
             fresh: 0,
             deadline: None,
+            colls: HashMap::new(),
+            patterns: HashMap::new(),
+            scalars: HashMap::new(),
+            default_src: "$".into(),
+            tables: HashMap::new(),
         }
     }
 
@@ -65,22 +103,37 @@ impl<'a> Ctx<'a> {
                 (InBinding::Source(name), Input::Db(db)) => {
                     self.sources.insert(name.clone(), db.clone());
                 }
-                (InBinding::Source(name), Input::Value(_)) => {
-                    return Err(incorrect(format!(":in {name} takes a database value")));
+                (InBinding::Source(name), Input::Value(coll)) => {
+                    self.colls
+                        .insert(name.clone(), Arc::new(source_tuples(name, &coll)?));
                 }
                 (InBinding::Rules, Input::Value(rules)) => self.add_rules(&rules)?,
-                (_, Input::Db(_)) => {
-                    return Err(incorrect(
-                        "a database value was given for an :in variable".into(),
-                    ));
+                (InBinding::Pattern(name), Input::Value(pattern)) => {
+                    self.patterns.insert(name.clone(), pattern);
                 }
-                (b, Input::Value(v)) => rows = bind_form(rows, &in_form(b), &v)?,
+                (InBinding::Form(form), Input::Value(v)) => {
+                    if let Some(name) = is_var(form) {
+                        self.scalars.insert(name, constant(&v)?);
+                    }
+                    rows = bind_form(rows, form, &v)?
+                }
+                (b, Input::Db(_)) => {
+                    return Err(incorrect(format!(
+                        "a database value was given for :in {}, which is not a source ($name)",
+                        match b {
+                            InBinding::Rules => "%".to_owned(),
+                            InBinding::Pattern(p) => p.clone(),
+                            InBinding::Form(f) => ion_edn::print(f),
+                            InBinding::Source(s) => s.clone(),
+                        }
+                    )));
+                }
             }
         }
         Ok(rows)
     }
 
-    fn source(&self, name: &str) -> Result<&Db, IonError> {
+    pub(super) fn source(&self, name: &str) -> Result<&Db, IonError> {
         self.sources.get(name).ok_or_else(|| {
             incorrect(format!(
                 "the query names source {name}, which :in does not bind"
@@ -108,7 +161,7 @@ impl<'a> Ctx<'a> {
 
     /// Stops a query past its `:timeout`. Checked between clauses and every few rows:
     /// evaluation is CPU work that no timer could interrupt otherwise.
-    fn check_deadline(&self) -> Result<(), IonError> {
+    pub(super) fn check_deadline(&self) -> Result<(), IonError> {
         match self.deadline {
             Some((at, ms)) if std::time::Instant::now() >= at => Err(IonError::new(
                 crate::anomaly::Category::Interrupted,
@@ -131,6 +184,21 @@ impl<'a> Ctx<'a> {
                     self.expression(clause, items, rows).await
                 }
                 Edn::Vector(items) => self.pattern(clause, items, rows),
+                Edn::List(items)
+                    if items.len() > 1
+                        && matches!(items.first(), Some(Edn::Symbol(s)) if s.starts_with('$')) =>
+                {
+                    // `($x not …)`, `($x or …)`, `($x rule …)`: `$x` is the default source
+                    // inside.
+                    let Some(Edn::Symbol(src)) = items.first() else {
+                        unreachable!()
+                    };
+                    let inner = Edn::List(items[1..].to_vec());
+                    let saved = std::mem::replace(&mut self.default_src, src.to_string());
+                    let result = self.clause(&inner, rows, depth).await;
+                    self.default_src = saved;
+                    result
+                }
                 Edn::List(items) => match items.first() {
                     Some(Edn::Symbol(op)) if op == "not" || op == "not-join" => {
                         self.not(clause, op, &items[1..], rows).await
@@ -168,8 +236,11 @@ impl<'a> Ctx<'a> {
     ) -> Result<Vec<Row>, IonError> {
         let (src, terms) = match items.first() {
             Some(Edn::Symbol(s)) if s.starts_with('$') => (s.to_string(), &items[1..]),
-            _ => ("$".to_owned(), items),
+            _ => (self.default_src.clone(), items),
         };
+        if let Some(coll) = self.colls.get(&src) {
+            return Ok(self.match_coll(terms, coll, rows));
+        }
         if terms.is_empty() || terms.len() > 5 {
             return Err(incorrect(format!(
                 "a data pattern has 1 to 5 terms: {}",
@@ -209,7 +280,13 @@ impl<'a> Ctx<'a> {
             };
             'datom: for found in matches {
                 let mut next = row.clone();
-                for (t, v) in terms.iter().zip(found) {
+                // A term known before the read matched already, through the index: its
+                // binding stays as given (an ident stays a keyword, a lookup ref a
+                // lookup ref). Only variables the read bound are checked and bound.
+                for ((t, v), k) in terms.iter().zip(found).zip(&known) {
+                    if k.is_some() {
+                        continue;
+                    }
                     if let Some(var) = is_var(t) {
                         match next.get(var.as_str()) {
                             Some(bound) if builtins::compare(bound, v).is_ne() => continue 'datom,
@@ -226,167 +303,40 @@ impl<'a> Ctx<'a> {
         Ok(out)
     }
 
-    /// `[(pred args…)]` or `[(fn args…) binding]`.
-    async fn expression(
-        &mut self,
-        clause: &Edn<'_>,
-        items: &[Edn<'static>],
-        rows: Vec<Row>,
-    ) -> Result<Vec<Row>, IonError> {
-        let Edn::List(call) = &items[0] else {
-            unreachable!()
-        };
-        let Some(Edn::Symbol(name)) = call.first() else {
-            return Err(incorrect(format!(
-                "an expression starts with a function name: {}",
-                quote(clause)
-            )));
-        };
-        let name = name.to_string();
-        let form = items.get(1).cloned();
-        if items.len() > 2 {
-            return Err(incorrect(format!(
-                "an expression clause has one binding at most: {}",
-                quote(clause)
-            )));
-        }
+    /// A pattern over a collection source: tuples match by position.
+    fn match_coll(&self, terms: &[Edn<'static>], coll: &[Vec<Value>], rows: Vec<Row>) -> Vec<Row> {
         let mut out = Vec::new();
-        for (i, row) in rows.into_iter().enumerate() {
-            if i % 256 == 0 {
-                self.check_deadline()?;
-            }
-            let result = self.call(clause, &name, &call[1..], &row).await?;
-            match &form {
-                None => {
-                    if !matches!(result, Value::Bool(false)) {
-                        out.push(row);
+        for row in rows {
+            'tuple: for tuple in coll {
+                if tuple.len() < terms.len() {
+                    continue;
+                }
+                let mut next = row.clone();
+                for (t, v) in terms.iter().zip(tuple) {
+                    let bound = match t {
+                        Edn::Symbol(s) if s == "_" => continue,
+                        t => match is_var(t) {
+                            Some(var) => match next.get(var.as_str()) {
+                                Some(b) => b.clone(),
+                                None => {
+                                    next.insert(Arc::from(var), v.clone());
+                                    continue;
+                                }
+                            },
+                            None => match constant(t) {
+                                Ok(c) => c,
+                                Err(_) => continue 'tuple,
+                            },
+                        },
+                    };
+                    if builtins::compare(&bound, v).is_ne() {
+                        continue 'tuple;
                     }
                 }
-                Some(form) => {
-                    let edn = result.to_edn();
-                    out.extend(bind_form(vec![row], form, &edn)?);
-                }
+                out.push(next);
             }
         }
-        Ok(out)
-    }
-
-    /// Calls function `name` on `args` (variables read from `row`).
-    async fn call(
-        &mut self,
-        clause: &Edn<'_>,
-        name: &str,
-        args: &[Edn<'static>],
-        row: &Row,
-    ) -> Result<Value, IonError> {
-        let arg = |a: &Edn<'_>| -> Result<Value, IonError> {
-            match is_var(a) {
-                Some(v) => row.get(v.as_str()).cloned().ok_or_else(|| {
-                    incorrect(format!(
-                        "variable {v} is unbound in {}: bind it in a clause before",
-                        quote(clause)
-                    ))
-                }),
-                None => constant(a),
-            }
-        };
-        match name {
-            "missing?" | "get-else" | "get-some" => {
-                let Some(Edn::Symbol(src)) = args.first() else {
-                    return Err(incorrect(format!(
-                        "{name} takes a source first: {}",
-                        quote(clause)
-                    )));
-                };
-                let db = self.source(src)?.clone();
-                let e = match arg(args.get(1).ok_or_else(|| {
-                    incorrect(format!("{name} takes an entity: {}", quote(clause)))
-                })?)? {
-                    Value::Long(e) => e,
-                    other => {
-                        return Err(incorrect(format!(
-                            "{name}: {} is not an entity id",
-                            ion_edn::print(&other.to_edn())
-                        )));
-                    }
-                };
-                let attr_of = |a: &Edn<'_>| {
-                    api::read(&ion_edn::print(a), "attribute")
-                        .and_then(|a| crate::db::expand::attr_id(&db, &a))
-                };
-                match name {
-                    "missing?" => {
-                        let a = attr_of(args.get(2).ok_or_else(|| {
-                            incorrect(format!("missing? takes an attribute: {}", quote(clause)))
-                        })?)?;
-                        Ok(Value::Bool(db.values(e, a).is_empty()))
-                    }
-                    "get-else" => {
-                        let a = attr_of(args.get(2).ok_or_else(|| {
-                            incorrect(format!("get-else takes an attribute: {}", quote(clause)))
-                        })?)?;
-                        if db.schema.attrs[&a].many {
-                            return Err(incorrect(format!(
-                                "get-else takes a cardinality-one attribute: {}",
-                                quote(clause)
-                            )));
-                        }
-                        match db.values(e, a).into_iter().next() {
-                            Some(v) => Ok(binding(&v)),
-                            None => arg(args.get(3).ok_or_else(|| {
-                                incorrect(format!("get-else takes a default: {}", quote(clause)))
-                            })?),
-                        }
-                    }
-                    _ => {
-                        for a in &args[2..] {
-                            let id = attr_of(a)?;
-                            if let Some(v) = db.values(e, id).into_iter().next() {
-                                return Ok(Value::Tuple(vec![Value::Long(id), binding(&v)]));
-                            }
-                        }
-                        Ok(Value::Bool(false))
-                    }
-                }
-            }
-            "untuple" => match arg(args
-                .first()
-                .ok_or_else(|| incorrect("untuple takes a tuple".into()))?)?
-            {
-                t @ Value::Tuple(_) => Ok(t),
-                other => Err(incorrect(format!(
-                    "untuple takes a tuple, got {}",
-                    ion_edn::print(&other.to_edn())
-                ))),
-            },
-            _ if builtins::is_builtin(name) => {
-                let values = args.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
-                builtins::call(name, &values).map_err(|e| e.context(&quote(clause)))
-            }
-            _ if name.contains('/') => {
-                let mut db = None;
-                let mut values = Vec::new();
-                for a in args {
-                    match a {
-                        Edn::Symbol(s) if s.starts_with('$') => db = Some(self.source(s)?.clone()),
-                        other => values.push(arg(other)?.to_edn()),
-                    }
-                }
-                let out = self
-                    .fns
-                    .predicate(name, values, db.as_ref())
-                    .await
-                    .map_err(|e| e.context(&quote(clause)))?;
-                if out == Edn::Nil {
-                    return Ok(Value::Bool(false));
-                }
-                constant(&out)
-            }
-            _ => Err(incorrect(format!(
-                "unknown function {name} in {}",
-                quote(clause)
-            ))),
-        }
+        out
     }
 
     async fn not(
@@ -397,6 +347,11 @@ impl<'a> Ctx<'a> {
         rows: Vec<Row>,
     ) -> Result<Vec<Row>, IonError> {
         let (vars, body) = join_vars(clause, op, args)?;
+        let needed = match &vars {
+            Some(v) => v.clone(),
+            None => free_vars(body),
+        };
+        require_bound(clause, &needed, &rows)?;
         let mut out = Vec::new();
         for row in rows {
             let start = restrict(&row, vars.as_deref());
@@ -415,6 +370,31 @@ impl<'a> Ctx<'a> {
         rows: Vec<Row>,
     ) -> Result<Vec<Row>, IonError> {
         let (vars, branches) = join_vars(clause, op, args)?;
+        if vars.is_none() {
+            let sets: Vec<Vec<String>> = branches
+                .iter()
+                .map(|b| free_vars(std::slice::from_ref(b)))
+                .collect();
+            if sets.windows(2).any(|w| w[0] != w[1]) {
+                return Err(incorrect(format!(
+                    "every branch of an or must use the same variables (use or-join to name the ones to join), in {}",
+                    quote(clause)
+                )));
+            }
+        }
+        if let Some(Edn::Vector(spec)) = args.first()
+            && op == "or-join"
+        {
+            let required: Vec<String> = spec
+                .iter()
+                .filter_map(|v| match v {
+                    Edn::Vector(inner) => Some(inner.iter().filter_map(is_var).collect::<Vec<_>>()),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            require_bound(clause, &required, &rows)?;
+        }
         let mut out = Vec::new();
         for row in rows {
             for branch in branches {
@@ -450,6 +430,43 @@ pub(super) fn distinct(rows: Vec<Row>) -> Vec<Row> {
             seen.insert(key)
         })
         .collect()
+}
+
+/// The variables `clauses` mention, sorted, each once.
+fn free_vars(clauses: &[Edn<'_>]) -> Vec<String> {
+    fn walk(e: &Edn<'_>, out: &mut Vec<String>) {
+        match e {
+            Edn::Symbol(_) => out.extend(is_var(e)),
+            Edn::Vector(items) | Edn::List(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    clauses.iter().for_each(|c| walk(c, &mut out));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Refuses `clause` when one of `vars` is not bound in the rows it gets.
+fn require_bound(clause: &Edn<'_>, vars: &[String], rows: &[Row]) -> Result<(), IonError> {
+    let Some(row) = rows.first() else {
+        return Ok(());
+    };
+    let unbound: Vec<&str> = vars
+        .iter()
+        .filter(|v| !row.contains_key(v.as_str()))
+        .map(String::as_str)
+        .collect();
+    if unbound.is_empty() {
+        Ok(())
+    } else {
+        Err(incorrect(format!(
+            "insufficient bindings: {} not bound before {}",
+            unbound.join(" "),
+            quote(clause)
+        )))
+    }
 }
 
 /// The join variables and body of `(not-join [?a] …)`/`(or-join [?a] …)`, or none.

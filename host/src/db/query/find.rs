@@ -92,12 +92,13 @@ pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'stat
             't' => ion_edn::string(n),
             _ => Edn::Symbol(n.to_owned().into()),
         };
-        return Ok(Edn::Vector(
-            tuples
-                .into_iter()
-                .map(|t| Edn::Map(names.iter().map(|n| key(n)).zip(t).collect()))
-                .collect(),
-        ));
+        let mut maps = tuples
+            .into_iter()
+            .map(|t| Edn::Map(names.iter().map(|n| key(n)).zip(t).collect()));
+        return Ok(match q.shape {
+            Shape::Tuple => maps.next().unwrap_or(Edn::Nil),
+            _ => Edn::Vector(maps.collect()),
+        });
     }
     Ok(match q.shape {
         Shape::Relation => Edn::Vector(tuples.into_iter().map(Edn::Vector).collect()),
@@ -120,8 +121,21 @@ async fn pull_value(
         .sources
         .get("$")
         .ok_or_else(|| incorrect("pull in :find needs the $ source".into()))?;
+    // A pattern named by a plain symbol is bound by `:in`.
+    let pattern = match pattern {
+        Edn::Symbol(name) => ctx.patterns.get(name.as_ref()).ok_or_else(|| {
+            incorrect(format!(
+                "pull in :find names pattern {name}, which :in does not bind"
+            ))
+        })?,
+        p => p,
+    };
     match e {
         Some(Value::Long(e)) => crate::db::pull::pull(db, pattern, *e, ctx.fns).await,
+        Some(lookup @ Value::Tuple(pair)) if pair.len() == 2 => {
+            let e = crate::db::api::resolve_eid(db, &lookup.to_edn())?;
+            crate::db::pull::pull(db, pattern, e, ctx.fns).await
+        }
         Some(other) => Err(incorrect(format!(
             "pull in :find: {} is not an entity id",
             ion_edn::print(&other.to_edn())
@@ -152,6 +166,15 @@ async fn aggregate(
 ) -> Result<Edn<'static>, IonError> {
     let n_arg = || match args.first() {
         Some(Edn::Int(n)) if *n >= 0 => Ok(*n as usize),
+        // A count bound by `:in`.
+        Some(var @ Edn::Symbol(s)) if s.starts_with('?') => match ctx.scalars.get(s.as_ref()) {
+            Some(Value::Long(n)) if *n >= 0 => Ok(*n as usize),
+            _ => Err(incorrect(format!(
+                "({name} {} ?x): {} is not a count bound by :in",
+                ion_edn::print(var),
+                ion_edn::print(var)
+            ))),
+        },
         _ => Err(incorrect(format!("({name} n ?x) takes a count first"))),
     };
     let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
@@ -178,14 +201,17 @@ async fn aggregate(
         }
         "avg" => double(mean(&nums(&values, name)?)),
         "median" => {
-            let mut x = nums(&values, name)?;
-            x.sort_by(f64::total_cmp);
-            if x.is_empty() {
-                Edn::Nil
-            } else if x.len() % 2 == 1 {
-                double(x[x.len() / 2])
-            } else {
-                double((x[x.len() / 2 - 1] + x[x.len() / 2]) / 2.0)
+            // The middle value as it is; of an even count, the mean of the middle two.
+            nums(&values, name)?;
+            values.sort_by(compare);
+            let mid = values.len() / 2;
+            match values.len() {
+                0 => Edn::Nil,
+                n if n % 2 == 1 => values[mid].to_edn(),
+                _ => {
+                    let x = nums(&values[mid - 1..=mid], name)?;
+                    double((x[0] + x[1]) / 2.0)
+                }
             }
         }
         "variance" => double(variance(&nums(&values, name)?)),

@@ -7,6 +7,7 @@
 mod bind;
 mod builtins;
 mod eval;
+mod expr;
 mod find;
 mod parse;
 mod rules;

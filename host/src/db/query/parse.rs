@@ -40,14 +40,11 @@ pub enum InBinding {
     Source(String),
     /// `%`
     Rules,
-    /// `?x`
-    Scalar(String),
-    /// `[?x ...]`
-    Coll(String),
-    /// `[?x ?y]`
-    Tuple(Vec<String>),
-    /// `[[?x ?y]]`
-    Relation(Vec<String>),
+    /// A pull pattern's name, a plain symbol: `(pull ?e pattern)`.
+    Pattern(String),
+    /// A binding form: `?x`, `[?x ...]`, `[?x ?y]`, `[[?x ?y]]`, nested at will
+    /// (`[[?k ?v] ...]`).
+    Form(Edn<'static>),
 }
 
 /// A parsed query.
@@ -264,35 +261,34 @@ fn parse_in(e: &Edn<'static>) -> Result<InBinding, IonError> {
     match e {
         Edn::Symbol(s) if s.starts_with('$') => Ok(InBinding::Source(s.to_string())),
         Edn::Symbol(s) if s == "%" => Ok(InBinding::Rules),
-        Edn::Symbol(s) if s.starts_with('?') => Ok(InBinding::Scalar(s.to_string())),
-        Edn::Vector(items)
-            if items.len() == 2 && matches!(&items[1], Edn::Symbol(s) if s == "...") =>
-        {
-            Ok(InBinding::Coll(is_var(&items[0]).ok_or_else(|| {
-                incorrect(format!("bad :in binding {}", ion_edn::print(e)))
-            })?))
+        Edn::Symbol(s) if !s.starts_with('?') && s != "_" && s != "..." => {
+            Ok(InBinding::Pattern(s.to_string()))
         }
-        Edn::Vector(items) if items.len() == 1 && matches!(&items[0], Edn::Vector(_)) => {
-            let Edn::Vector(inner) = &items[0] else {
-                unreachable!()
-            };
-            Ok(InBinding::Relation(vars(inner, e)?))
+        form => {
+            check_form(form, e)?;
+            Ok(InBinding::Form(form.clone()))
         }
-        Edn::Vector(items) => Ok(InBinding::Tuple(vars(items, e)?)),
-        other => Err(incorrect(format!(
-            "bad :in binding {}",
-            ion_edn::print(other)
-        ))),
     }
 }
 
-fn vars(items: &[Edn<'static>], whole: &Edn<'_>) -> Result<Vec<String>, IonError> {
-    items
-        .iter()
-        .map(|i| match i {
-            Edn::Symbol(s) if s == "_" => Ok("_".into()),
-            other => is_var(other)
-                .ok_or_else(|| incorrect(format!("bad binding {}", ion_edn::print(whole)))),
-        })
-        .collect()
+/// Checks a binding form: variables, `_`, `[form ...]`, `[form form …]`.
+pub(crate) fn check_form(form: &Edn<'_>, whole: &Edn<'_>) -> Result<(), IonError> {
+    let bad = || {
+        incorrect(format!(
+            "bad binding form {}: expected ?var, _, [form ...], [form …] or [[form …]]",
+            ion_edn::print(whole)
+        ))
+    };
+    match form {
+        Edn::Symbol(s) if s == "_" || s.starts_with('?') => Ok(()),
+        Edn::Vector(items)
+            if items.len() == 2 && matches!(&items[1], Edn::Symbol(s) if s == "...") =>
+        {
+            check_form(&items[0], whole)
+        }
+        Edn::Vector(items) if !items.is_empty() => {
+            items.iter().try_for_each(|i| check_form(i, whole))
+        }
+        _ => Err(bad()),
+    }
 }

@@ -26,8 +26,8 @@
 //!   another. Without `:args` the one input is the case's database (`:db`, a name or an
 //!   inline `{:schema … :tx …}`).
 //! - `:expect` as a set compares a relation or collection as a set (and a result with
-//!   duplicates fails); any other value compares exactly. `:throws "text"` expects an
-//!   error whose message holds the text.
+//!   duplicates fails); any other value compares exactly. `:one-of #{…}` takes any one of
+//!   its elements. `:throws "text"` expects an error whose message holds the text.
 //! - `:skip "why"` leaves a case out; the summary counts and names them. `:pending "why"`
 //!   marks a case that fails for a reason still to be fixed: it is run and listed, and
 //!   fails the run once it passes.
@@ -104,10 +104,10 @@ async fn build(spec: &Edn<'_>) -> Result<TestDb, String> {
             return;
         }
         let entry = attrs.entry(a.to_string()).or_default();
-        if !entry.contains_key(&key("db/valueType")) {
-            if let Some(t) = inferred_type(v) {
-                entry.insert(key("db/valueType"), key(t));
-            }
+        if let (std::collections::btree_map::Entry::Vacant(slot), Some(t)) =
+            (entry.entry(key("db/valueType")), inferred_type(v))
+        {
+            slot.insert(key(t));
         }
     };
     for tx in &txs {
@@ -369,6 +369,13 @@ async fn try_case(dbs: &BTreeMap<String, TestDb>, case: &Edn<'_>) -> Result<(), 
             let mut got = this.back(&r);
             for db in dbs.values() {
                 got = db.back(&got);
+            }
+            if let Some(Edn::Set(any)) = ion_edn::get(case, "one-of") {
+                return any.contains(&got).then_some(()).ok_or(format!(
+                    "expected one of {}\n      got {}",
+                    print(&Edn::Set(any.clone())),
+                    print(&got)
+                ));
             }
             let expect = ion_edn::get(case, "expect").ok_or(":expect is missing")?;
             same(expect, &got).then_some(()).ok_or(format!(

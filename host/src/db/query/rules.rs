@@ -7,6 +7,7 @@ use super::builtins;
 use super::eval::{Ctx, Row, distinct, quote};
 use super::parse::{incorrect, is_var, owned};
 use crate::anomaly::IonError;
+use crate::db::value::Value;
 use ion_edn::Edn;
 use std::sync::Arc;
 
@@ -86,61 +87,130 @@ impl Ctx<'_> {
             )));
         }
         let defs = self.rules[name].clone();
+        if let Some(def) = defs.iter().find(|d| d.head.len() != args.len()) {
+            return Err(incorrect(format!(
+                "rule {name} takes {} arguments: {}",
+                def.head.len(),
+                quote(clause)
+            )));
+        }
         let mut out = Vec::new();
         for row in rows {
-            for def in &defs {
-                if def.head.len() != args.len() {
-                    return Err(incorrect(format!(
-                        "rule {name} takes {} arguments: {}",
-                        def.head.len(),
-                        quote(clause)
-                    )));
-                }
-                self.fresh += 1;
-                let suffix = format!("__{}", self.fresh);
-                let body: Vec<Edn<'static>> = def.body.iter().map(|c| rename(c, &suffix)).collect();
-                let mut start = Row::new();
-                for (h, a) in def.head.iter().zip(args) {
-                    let value = match is_var(a) {
-                        Some(v) => row.get(v.as_str()).cloned(),
-                        None => Some(constant(a)?),
+            let bound: Vec<Option<Value>> = args
+                .iter()
+                .map(|a| match is_var(a) {
+                    Some(v) => Ok(row.get(v.as_str()).cloned()),
+                    None => constant(a).map(Some),
+                })
+                .collect::<Result<_, IonError>>()?;
+            for answer in self.tabled(name, &defs, bound, depth).await? {
+                let mut merged = row.clone();
+                let mut consistent = true;
+                for (a, v) in args.iter().zip(&answer) {
+                    let (Some(var), Some(v)) = (is_var(a), v) else {
+                        continue;
                     };
-                    if let Some(value) = value {
-                        start.insert(Arc::from(format!("{h}{suffix}")), value);
-                    }
-                }
-                let mut found = vec![start];
-                for c in &body {
-                    if found.is_empty() {
-                        break;
-                    }
-                    found = self.clause(c, found, depth + 1).await?;
-                }
-                for f in found {
-                    let mut merged = row.clone();
-                    let mut consistent = true;
-                    for (h, a) in def.head.iter().zip(args) {
-                        let Some(var) = is_var(a) else { continue };
-                        if let Some(v) = f.get(format!("{h}{suffix}").as_str()) {
-                            match merged.get(var.as_str()) {
-                                Some(bound) if builtins::compare(bound, v).is_ne() => {
-                                    consistent = false
-                                }
-                                Some(_) => {}
-                                None => {
-                                    merged.insert(Arc::from(var), v.clone());
-                                }
-                            }
+                    match merged.get(var.as_str()) {
+                        Some(b) if builtins::compare(b, v).is_ne() => consistent = false,
+                        Some(_) => {}
+                        None => {
+                            merged.insert(Arc::from(var), v.clone());
                         }
                     }
-                    if consistent {
-                        out.push(merged);
-                    }
+                }
+                if consistent {
+                    out.push(merged);
                 }
             }
         }
         Ok(distinct(out))
     }
+
+    /// The answers (head values) of rule `name` called with `bound` arguments. A call
+    /// that is already being answered further up (a rule reaching itself, as
+    /// `[(follow ?a ?b) (follow ?b ?a)]` does) gets the answers found so far, and the
+    /// outer call is evaluated again until its answers stop growing: a fixpoint, so
+    /// recursion through cycles ends.
+    async fn tabled(
+        &mut self,
+        name: &str,
+        defs: &[Rule],
+        bound: Vec<Option<Value>>,
+        depth: usize,
+    ) -> Result<Vec<Answer>, IonError> {
+        let key = (name.to_owned(), bound.clone());
+        if let Some(t) = self.tables.get_mut(&key) {
+            t.reentered = true;
+            return Ok(t.answers.iter().cloned().collect());
+        }
+        self.tables.insert(key.clone(), Table::default());
+        let result = loop {
+            let answers = match self.answers(defs, &bound, depth).await {
+                Ok(a) => a,
+                Err(e) => {
+                    self.tables.remove(&key);
+                    return Err(e);
+                }
+            };
+            let t = self.tables.get_mut(&key).expect("the call's table");
+            let before = t.answers.len();
+            t.answers.extend(answers);
+            let again = t.reentered && t.answers.len() > before;
+            t.reentered = false;
+            if !again {
+                break t.answers.iter().cloned().collect();
+            }
+        };
+        self.tables.remove(&key);
+        Ok(result)
+    }
+
+    /// Every definition of a rule evaluated once from `bound`, as head values.
+    async fn answers(
+        &mut self,
+        defs: &[Rule],
+        bound: &[Option<Value>],
+        depth: usize,
+    ) -> Result<Vec<Answer>, IonError> {
+        let mut out = Vec::new();
+        for def in defs {
+            self.fresh += 1;
+            let suffix = format!("__{}", self.fresh);
+            let body: Vec<Edn<'static>> = def.body.iter().map(|c| rename(c, &suffix)).collect();
+            let mut start = Row::new();
+            for (h, v) in def.head.iter().zip(bound) {
+                if let Some(v) = v {
+                    start.insert(Arc::from(format!("{h}{suffix}")), v.clone());
+                }
+            }
+            let mut found = vec![start];
+            for c in &body {
+                if found.is_empty() {
+                    break;
+                }
+                found = self.clause(c, found, depth + 1).await?;
+            }
+            for f in found {
+                out.push(
+                    def.head
+                        .iter()
+                        .map(|h| f.get(format!("{h}{suffix}").as_str()).cloned())
+                        .collect(),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One answer of a rule call: a value per head position (`None` if left unbound).
+pub type Answer = Vec<Option<Value>>;
+
+/// The answers found so far for one rule call in progress.
+#[derive(Default)]
+pub struct Table {
+    answers: std::collections::BTreeSet<Answer>,
+    reentered: bool,
 }
 
 /// `clause` with every variable renamed `?x` → `?x{suffix}`.

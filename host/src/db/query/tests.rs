@@ -273,7 +273,7 @@ async fn test_aggregates() {
             r#"[:find (median ?s) (variance ?s) :where [_ :salary ?s]]"#
         )
         .await,
-        "[[20.0 66.66666666666667]]"
+        "[[20 66.66666666666667]]"
     );
     assert_eq!(
         ok(&db, r#"[:find (distinct ?n) . :where [_ :name ?n]]"#).await,

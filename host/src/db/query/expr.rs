@@ -1,0 +1,208 @@
+//! Expressions in `:where`: predicates `[(pred args…)]` and functions `[(f args…)
+//! binding]`, over built-ins, the database functions (`missing?`, `get-else`,
+//! `get-some`) and the app's query functions. A function's `nil` binds nothing and a
+//! predicate's `nil` or `false` drops the row.
+
+use super::bind::{bind_form, binding, constant};
+use super::builtins;
+use super::eval::{Ctx, Row, quote};
+use super::parse::{incorrect, is_var};
+use crate::anomaly::IonError;
+use crate::db::api;
+use crate::db::value::Value;
+use crate::db::value_db::{Components, Db, Index};
+use ion_edn::Edn;
+
+impl Ctx<'_> {
+    /// `[(pred args…)]` or `[(fn args…) binding]`.
+    pub(super) async fn expression(
+        &mut self,
+        clause: &Edn<'_>,
+        items: &[Edn<'static>],
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>, IonError> {
+        let Edn::List(call) = &items[0] else {
+            unreachable!()
+        };
+        let Some(Edn::Symbol(name)) = call.first() else {
+            return Err(incorrect(format!(
+                "an expression starts with a function name: {}",
+                quote(clause)
+            )));
+        };
+        let name = name.to_string();
+        let form = items.get(1).cloned();
+        if items.len() > 2 {
+            return Err(incorrect(format!(
+                "an expression clause has one binding at most: {}",
+                quote(clause)
+            )));
+        }
+        let mut out = Vec::new();
+        for (i, row) in rows.into_iter().enumerate() {
+            if i % 256 == 0 {
+                self.check_deadline()?;
+            }
+            let result = self.call(clause, &name, &call[1..], &row).await?;
+            match &form {
+                None => {
+                    if !matches!(result, None | Some(Value::Bool(false))) {
+                        out.push(row);
+                    }
+                }
+                Some(form) => {
+                    let edn = result.map_or(Edn::Nil, |r| r.to_edn());
+                    out.extend(bind_form(vec![row], form, &edn)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Calls function `name` on `args` (variables read from `row`).
+    async fn call(
+        &mut self,
+        clause: &Edn<'_>,
+        name: &str,
+        args: &[Edn<'static>],
+        row: &Row,
+    ) -> Result<Option<Value>, IonError> {
+        let arg = |a: &Edn<'_>| -> Result<Value, IonError> {
+            match is_var(a) {
+                Some(v) => row.get(v.as_str()).cloned().ok_or_else(|| {
+                    incorrect(format!(
+                        "variable {v} is unbound in {}: bind it in a clause before",
+                        quote(clause)
+                    ))
+                }),
+                None => constant(a),
+            }
+        };
+        match name {
+            "missing?" | "get-else" | "get-some" => {
+                let Some(Edn::Symbol(src)) = args.first() else {
+                    return Err(incorrect(format!(
+                        "{name} takes a source first: {}",
+                        quote(clause)
+                    )));
+                };
+                let db = self.source(src)?.clone();
+                let e = match arg(args.get(1).ok_or_else(|| {
+                    incorrect(format!("{name} takes an entity: {}", quote(clause)))
+                })?)? {
+                    Value::Long(e) => e,
+                    other => {
+                        return Err(incorrect(format!(
+                            "{name}: {} is not an entity id",
+                            ion_edn::print(&other.to_edn())
+                        )));
+                    }
+                };
+                let attr_of = |a: &Edn<'_>| {
+                    api::read(&ion_edn::print(a), "attribute")
+                        .and_then(|a| crate::db::expand::attr_id(&db, &a))
+                };
+                match name {
+                    "missing?" => {
+                        let attr = args.get(2).ok_or_else(|| {
+                            incorrect(format!("missing? takes an attribute: {}", quote(clause)))
+                        })?;
+                        // `:ns/_name` asks whether no entity refers to `e` by `:ns/name`.
+                        let (attr, reverse) = match attr {
+                            Edn::Key(k) => match k.rsplit_once('/') {
+                                Some((ns, n)) if n.starts_with('_') => {
+                                    (ion_edn::keyword(&format!("{ns}/{}", &n[1..])), true)
+                                }
+                                None if k.starts_with('_') => (ion_edn::keyword(&k[1..]), true),
+                                _ => (attr.clone(), false),
+                            },
+                            other => (other.clone(), false),
+                        };
+                        let a = attr_of(&attr)?;
+                        Ok(Some(Value::Bool(missing(&db, e, a, reverse))))
+                    }
+                    "get-else" => {
+                        let a = attr_of(args.get(2).ok_or_else(|| {
+                            incorrect(format!("get-else takes an attribute: {}", quote(clause)))
+                        })?)?;
+                        if db.schema.attrs[&a].many {
+                            return Err(incorrect(format!(
+                                "get-else takes a cardinality-one attribute: {}",
+                                quote(clause)
+                            )));
+                        }
+                        match db.values(e, a).into_iter().next() {
+                            Some(v) => Ok(Some(binding(&v))),
+                            None => arg(args.get(3).ok_or_else(|| {
+                                incorrect(format!("get-else takes a default: {}", quote(clause)))
+                            })?)
+                            .map(Some),
+                        }
+                    }
+                    _ => {
+                        for a in &args[2..] {
+                            let id = attr_of(a)?;
+                            if let Some(v) = db.values(e, id).into_iter().next() {
+                                return Ok(Some(Value::Tuple(vec![Value::Long(id), binding(&v)])));
+                            }
+                        }
+                        Ok(None)
+                    }
+                }
+            }
+            "untuple" => match arg(args
+                .first()
+                .ok_or_else(|| incorrect("untuple takes a tuple".into()))?)?
+            {
+                t @ Value::Tuple(_) => Ok(Some(t)),
+                other => Err(incorrect(format!(
+                    "untuple takes a tuple, got {}",
+                    ion_edn::print(&other.to_edn())
+                ))),
+            },
+            _ if builtins::is_builtin(name) => {
+                let values = args.iter().map(arg).collect::<Result<Vec<_>, _>>()?;
+                builtins::call(name, &values).map_err(|e| e.context(&quote(clause)))
+            }
+            _ if name.contains('/') => {
+                let mut db = None;
+                let mut values = Vec::new();
+                for a in args {
+                    match a {
+                        Edn::Symbol(s) if s.starts_with('$') => db = Some(self.source(s)?.clone()),
+                        other => values.push(arg(other)?.to_edn()),
+                    }
+                }
+                let out = self
+                    .fns
+                    .predicate(name, values, db.as_ref())
+                    .await
+                    .map_err(|e| e.context(&quote(clause)))?;
+                if out == Edn::Nil {
+                    return Ok(None);
+                }
+                constant(&out).map(Some)
+            }
+            _ => Err(incorrect(format!(
+                "unknown function {name} in {}",
+                quote(clause)
+            ))),
+        }
+    }
+}
+
+/// Whether entity `e` has no `a` (or, `reverse`, nothing refers to it by `a`).
+fn missing(db: &Db, e: i64, a: i64, reverse: bool) -> bool {
+    if !reverse {
+        return db.values(e, a).is_empty();
+    }
+    db.datoms(
+        Index::Vaet,
+        &Components {
+            a: Some(a),
+            v: Some(Value::Ref(e)),
+            ..Default::default()
+        },
+    )
+    .is_empty()
+}
