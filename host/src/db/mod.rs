@@ -125,6 +125,17 @@ impl Connection {
         tx_data: &Edn<'_>,
         fns: &dyn Functions,
     ) -> Result<TxReport, IonError> {
+        let started = std::time::Instant::now();
+        let report = self.transact_unmeasured(tx_data, fns).await;
+        crate::metrics::metrics().transaction(&self.name, report.is_ok(), started.elapsed());
+        report
+    }
+
+    async fn transact_unmeasured(
+        &self,
+        tx_data: &Edn<'_>,
+        fns: &dyn Functions,
+    ) -> Result<TxReport, IonError> {
         let mut log = tokio::time::timeout(LOCK_WAIT, self.log.lock())
             .await
             .map_err(|_| {

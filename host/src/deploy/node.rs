@@ -132,7 +132,18 @@ impl Deployer for GroupDeployer {
                 path: "",
             };
             let target = RevRef::from_edn(&doc, &fields).map_err(|e| format!("{e:#}"))?;
-            self.load_revision(Some(&target)).await
+            let started = Instant::now();
+            let loaded = self.load_revision(Some(&target)).await;
+            let metrics = crate::metrics::metrics();
+            match &loaded {
+                Ok(l) => {
+                    for (step, ms) in &l.timings {
+                        metrics.deploy_step(step, true, Duration::from_millis(*ms));
+                    }
+                }
+                Err(_) => metrics.deploy_step("load", false, started.elapsed()),
+            }
+            loaded
         })
     }
 }

@@ -34,6 +34,7 @@ pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         match unsafe { Component::deserialize(engine, &entry[32..]) } {
             Ok(component) => {
                 tracing::info!(component = %component_id, "compiled code loaded from the cache");
+                crate::metrics::metrics().compile_cache(true);
                 return Ok(component);
             }
             Err(e) => {
@@ -41,6 +42,7 @@ pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
             }
         }
     }
+    crate::metrics::metrics().compile_cache(false);
     let started = Instant::now();
     let component = Component::new(engine, bytes)?;
     tracing::info!(

@@ -404,32 +404,74 @@ impl LoadedApp {
             &I,
         ) -> wasmtime::Result<Result<T, super::bindings::types::IonError>>,
     ) -> CallResult<T> {
+        let started = std::time::Instant::now();
+        let call_result = self
+            .run_unmeasured(request_id, fn_name, timeout, indices, what, call)
+            .await;
+        let kind = match what {
+            "lambda ions" => "lambda",
+            "web ions" => "web",
+            "transaction functions" => "tx-fn",
+            "query functions" => "query-fn",
+            "xforms" => "xform",
+            other => other,
+        };
+        crate::metrics::metrics().call(
+            &crate::metrics::IonLabels {
+                app: self.context.app_name.clone(),
+                ion: fn_name.to_string(),
+                kind: kind.to_owned(),
+            },
+            started.elapsed(),
+            call_result.1,
+            call_result.2,
+        );
+        call_result.0
+    }
+
+    async fn run_unmeasured<I, T>(
+        &self,
+        request_id: &str,
+        fn_name: &FnName,
+        timeout: Duration,
+        indices: Option<&I>,
+        what: &str,
+        call: impl AsyncFnOnce(
+            &mut Live,
+            &Instance,
+            &I,
+        ) -> wasmtime::Result<Result<T, super::bindings::types::IonError>>,
+    ) -> (CallResult<T>, Option<&'static str>, usize) {
         let Some(indices) = indices else {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::NotFound,
-                    format!("the component exports no {what}"),
-                ),
+            let e = IonError::new(
+                Category::NotFound,
+                format!("the component exports no {what}"),
             );
+            return (refused(request_id, e), Some(Category::NotFound.name()), 0);
         };
         let (mut live, instance) = match self
             .instantiate(request_id, fn_name.as_str(), timeout)
             .await
         {
             Ok(x) => x,
-            Err(e) => return refused(request_id, e),
+            Err(e) => {
+                let category = e.category.name();
+                return (refused(request_id, e), Some(category), 0);
+            }
         };
         let result = match call(&mut live, &instance, indices).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(from_guest(e)),
             Err(e) => Err(live.error(e)),
         };
-        CallResult {
+        let category = result.as_ref().err().map(|e| e.category.name());
+        let memory = live.store.data().limiter.peak;
+        let done = CallResult {
             request_id: request_id.to_owned(),
             result,
             log: live.log,
-        }
+        };
+        (done, category, memory)
     }
 }
 

@@ -50,8 +50,22 @@ impl IonState {
             message: format!("cast/{}: {message}", kind.name().to_lowercase()),
             data: None,
         })?;
+        let metrics = crate::metrics::metrics();
+        metrics.cast(&self.app.app_name, &kind.name().to_lowercase());
         if matches!(kind, Kind::Dev) && !self.app.dev_mode {
             return Ok(());
+        }
+        if let (Kind::Metric, Some(Edn::Key(name))) = (kind, ion_edn::get(&map, "name")) {
+            let value = match ion_edn::get(&map, "value") {
+                Some(Edn::Int(n)) => *n as f64,
+                Some(Edn::Double(d)) => d.into_inner(),
+                _ => 0.0,
+            };
+            let units = match ion_edn::get(&map, "units") {
+                Some(Edn::Key(u)) => u.as_ref(),
+                _ => "",
+            };
+            metrics.cast_metric(&self.app.app_name, name, units, value);
         }
         if matches!(kind, Kind::Alert) {
             self.app.alerts.fetch_add(1, Ordering::Relaxed);

@@ -23,6 +23,23 @@ pub struct IonState {
     pub(crate) call: CallInfo,
     /// The app this call belongs to, for the database's calls of its functions.
     pub(crate) app_calls: Option<super::LoadedApp>,
+    _alive: Alive,
+}
+
+/// Counts the instance in `instances_alive` while its store lives.
+struct Alive;
+
+impl Alive {
+    fn new() -> Alive {
+        crate::metrics::metrics().instances(1);
+        Alive
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        crate::metrics::metrics().instances(-1);
+    }
 }
 
 /// What identifies one call in logs.
@@ -55,10 +72,12 @@ impl IonState {
             limiter: MemoryLimiter {
                 limit: memory_limit,
                 exceeded: None,
+                peak: 0,
             },
             app,
             call,
             app_calls: None,
+            _alive: Alive::new(),
         }
     }
 }
@@ -116,6 +135,8 @@ pub struct MemoryLimiter {
     limit: usize,
     /// The size a refused growth asked for, once one was refused.
     pub exceeded: Option<usize>,
+    /// The largest size a memory grew to.
+    pub peak: usize,
 }
 
 impl MemoryLimiter {
@@ -140,6 +161,7 @@ impl ResourceLimiter for MemoryLimiter {
                 desired >> 20
             );
         }
+        self.peak = self.peak.max(desired);
         Ok(true)
     }
 

@@ -21,8 +21,33 @@ impl LoadedApp {
         self.proxy
     }
 
-    /// Serves one HTTP request with the wasi:http component.
+    /// Serves one HTTP request with the wasi:http component; counted in the metrics up to
+    /// the response head.
     pub async fn handle_wasi_http<B>(
+        &self,
+        req: hyper::Request<B>,
+        request_id: &str,
+    ) -> Result<hyper::Response<HyperOutgoingBody>, IonError>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let started = std::time::Instant::now();
+        let result = self.handle_wasi_http_unmeasured(req, request_id).await;
+        crate::metrics::metrics().call(
+            &crate::metrics::IonLabels {
+                app: self.context.app_name.clone(),
+                ion: WASI_HTTP_HANDLER.to_owned(),
+                kind: "http".into(),
+            },
+            started.elapsed(),
+            result.as_ref().err().map(|e| e.category.name()),
+            0,
+        );
+        result
+    }
+
+    async fn handle_wasi_http_unmeasured<B>(
         &self,
         req: hyper::Request<B>,
         request_id: &str,

@@ -1,6 +1,7 @@
 //! The admin API: health and what the node serves, for operators; the deploy step the
 //! orchestrator drives (`POST /deploy`: load a revision, then swap it in while calls in
-//! flight finish on the old one); and Datalog queries for tools (`POST /q`). Every request needs `Authorization: Bearer
+//! flight finish on the old one); Datalog queries for tools (`POST /q`); and the node's
+//! metrics for Prometheus (`GET /metrics`). Every request needs `Authorization: Bearer
 //! <token>`, compared in constant time.
 
 use super::Node;
@@ -34,6 +35,13 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
     }
     if req.method() == Method::POST && req.uri().path() == "/q" {
         return query(node, req).await;
+    }
+    if req.method() == Method::GET && req.uri().path() == "/metrics" {
+        return respond(
+            200,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            crate::metrics::metrics().encode(),
+        );
     }
     let Some(slot) = node.current() else {
         return match (req.method(), req.uri().path()) {

@@ -92,13 +92,18 @@ pub async fn handle(
     };
     let Some(_admitted) = gate.try_admit() else {
         tracing::debug!(request_id, "HTTP Direct queue full; throttled");
+        crate::metrics::metrics().throttled("http-direct");
         return respond(
             gate.exceeded_code,
             "text/plain; charset=utf-8",
             gate.exceeded_message.clone(),
         );
     };
-    let Ok(_running) = gate.running.acquire().await else {
+    let metrics = crate::metrics::metrics();
+    metrics.queue("http-direct", 1);
+    let running = gate.running.acquire().await;
+    metrics.queue("http-direct", -1);
+    let Ok(_running) = running else {
         return anomaly(
             &IonError::new(Category::Unavailable, "the node is shutting down"),
             &request_id,

@@ -176,12 +176,15 @@ async fn invoke(
                 slot.app
                     .try_acquire_lambda(&lambda.name)
                     .map_err(|e| match e.category {
-                        Category::Busy => ApiError {
-                            status: 429,
-                            error_type: "TooManyRequestsException",
-                            message: format!("Rate Exceeded. {}", e.message),
-                            reason: Some("ReservedFunctionConcurrentInvocationLimitExceeded"),
-                        },
+                        Category::Busy => {
+                            crate::metrics::metrics().throttled("lambda-api");
+                            ApiError {
+                                status: 429,
+                                error_type: "TooManyRequestsException",
+                                message: format!("Rate Exceeded. {}", e.message),
+                                reason: Some("ReservedFunctionConcurrentInvocationLimitExceeded"),
+                            }
+                        }
                         _ => ApiError::new(
                             404,
                             "ResourceNotFoundException",

@@ -1,0 +1,309 @@
+//! The node's metrics, one registry per process, served in the Prometheus (OpenMetrics)
+//! text format at the admin listener's `GET /metrics`. This module owns the metric names,
+//! their labels and buckets; the code that does the work (calls, listeners, deploy
+//! steps, transactions, `cast`) only reports to it. It must not hold ion data: labels are
+//! app, ion, kind, category, listener, step and database names, never inputs or params.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::LazyLock;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+/// One ion of one app, by kind (`lambda`, `web`, `tx-fn`, `query-fn`, `xform`, `http`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IonLabels {
+    pub app: String,
+    pub ion: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    app: String,
+    ion: String,
+    kind: String,
+    category: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ListenerLabels {
+    listener: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StepLabels {
+    step: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DbLabels {
+    db: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CastLabels {
+    app: String,
+    r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CastMetricLabels {
+    app: String,
+    name: String,
+    units: String,
+}
+
+fn seconds() -> Histogram {
+    // 100 µs to ~52 s.
+    Histogram::new(exponential_buckets(0.0001, 2.0, 20))
+}
+
+fn bytes() -> Histogram {
+    // 64 KiB to 4 GiB.
+    Histogram::new(exponential_buckets(65536.0, 2.0, 17))
+}
+
+/// Every metric of the node.
+pub struct Metrics {
+    registry: Registry,
+    calls: Family<IonLabels, Counter>,
+    errors: Family<ErrorLabels, Counter>,
+    duration: Family<IonLabels, Histogram>,
+    timed_out: Family<IonLabels, Counter>,
+    memory: Family<IonLabels, Histogram>,
+    throttled: Family<ListenerLabels, Counter>,
+    queue_depth: Family<ListenerLabels, Gauge>,
+    instances: Gauge,
+    compile_cache: Family<CacheLabels, Counter>,
+    deploy_steps: Family<StepLabels, Counter>,
+    deploy_step_seconds: Family<StepLabels, Histogram>,
+    transactions: Family<DbLabels, Counter>,
+    transact_seconds: Family<DbLabels, Histogram>,
+    casts: Family<CastLabels, Counter>,
+    cast_metric: Family<CastMetricLabels, Gauge<f64, AtomicU64>>,
+    cast_metric_sum: Family<CastMetricLabels, Counter<f64, AtomicU64>>,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+/// The process's metrics.
+pub fn metrics() -> &'static Metrics {
+    &METRICS
+}
+
+impl Metrics {
+    fn new() -> Metrics {
+        let mut m = Metrics {
+            registry: Registry::with_prefix("ion"),
+            calls: Family::default(),
+            errors: Family::default(),
+            duration: Family::new_with_constructor(seconds),
+            timed_out: Family::default(),
+            memory: Family::new_with_constructor(bytes),
+            throttled: Family::default(),
+            queue_depth: Family::default(),
+            instances: Gauge::default(),
+            compile_cache: Family::default(),
+            deploy_steps: Family::default(),
+            deploy_step_seconds: Family::new_with_constructor(seconds),
+            transactions: Family::default(),
+            transact_seconds: Family::new_with_constructor(seconds),
+            casts: Family::default(),
+            cast_metric: Family::default(),
+            cast_metric_sum: Family::default(),
+        };
+        let r = &mut m.registry;
+        r.register("calls", "Ion calls, by app, ion and kind", m.calls.clone());
+        r.register(
+            "call_errors",
+            "Ion calls that failed, by anomaly category",
+            m.errors.clone(),
+        );
+        r.register(
+            "call_duration_seconds",
+            "Time of an ion call, instantiation included",
+            m.duration.clone(),
+        );
+        r.register(
+            "calls_timed_out",
+            "Ion calls stopped at their deadline",
+            m.timed_out.clone(),
+        );
+        r.register(
+            "instance_memory_bytes",
+            "Largest linear memory an instance grew to during its call",
+            m.memory.clone(),
+        );
+        r.register(
+            "calls_throttled",
+            "Requests refused at once because the listener's queue or a lambda's concurrency was full",
+            m.throttled.clone(),
+        );
+        r.register(
+            "queue_depth",
+            "Requests waiting for a call slot",
+            m.queue_depth.clone(),
+        );
+        r.register(
+            "instances_alive",
+            "Ion instances alive now",
+            m.instances.clone(),
+        );
+        r.register(
+            "compile_cache",
+            "Compiled-code cache lookups, by hit or miss",
+            m.compile_cache.clone(),
+        );
+        r.register(
+            "deploy_steps",
+            "Deploy steps taken on this node, by step and outcome",
+            m.deploy_steps.clone(),
+        );
+        r.register(
+            "deploy_step_seconds",
+            "Time of a deploy step on this node",
+            m.deploy_step_seconds.clone(),
+        );
+        r.register(
+            "db_transactions",
+            "Transactions, by database and outcome",
+            m.transactions.clone(),
+        );
+        r.register(
+            "db_transact_seconds",
+            "Time of a transaction, durable write included",
+            m.transact_seconds.clone(),
+        );
+        r.register("casts", "cast calls by type", m.casts.clone());
+        r.register(
+            "cast_metric",
+            "The last value an ion reported with cast/metric",
+            m.cast_metric.clone(),
+        );
+        r.register(
+            "cast_metric_sum",
+            "The sum of the values ions reported with cast/metric",
+            m.cast_metric_sum.clone(),
+        );
+        m
+    }
+
+    /// The text exposition (OpenMetrics), as `GET /metrics` serves it.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String does not fail");
+        out
+    }
+
+    /// One finished call: counted, timed, and its error's category counted.
+    pub fn call(&self, ion: &IonLabels, took: Duration, error: Option<&str>, memory: usize) {
+        self.calls.get_or_create(ion).inc();
+        self.duration.get_or_create(ion).observe(took.as_secs_f64());
+        if memory > 0 {
+            self.memory.get_or_create(ion).observe(memory as f64);
+        }
+        if let Some(category) = error {
+            self.errors
+                .get_or_create(&ErrorLabels {
+                    app: ion.app.clone(),
+                    ion: ion.ion.clone(),
+                    kind: ion.kind.clone(),
+                    category: category.to_owned(),
+                })
+                .inc();
+            if category == "interrupted" {
+                self.timed_out.get_or_create(ion).inc();
+            }
+        }
+    }
+
+    /// A request refused at once on `listener` (`http-direct`, `lambda-api`).
+    pub fn throttled(&self, listener: &str) {
+        self.throttled
+            .get_or_create(&ListenerLabels {
+                listener: listener.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The queue of `listener` grew (`+1`) or shrank (`-1`).
+    pub fn queue(&self, listener: &str, delta: i64) {
+        self.queue_depth
+            .get_or_create(&ListenerLabels {
+                listener: listener.to_owned(),
+            })
+            .inc_by(delta);
+    }
+
+    /// An instance was created (`+1`) or dropped (`-1`).
+    pub fn instances(&self, delta: i64) {
+        self.instances.inc_by(delta);
+    }
+
+    /// A compiled-code cache lookup.
+    pub fn compile_cache(&self, hit: bool) {
+        self.compile_cache
+            .get_or_create(&CacheLabels {
+                result: if hit { "hit" } else { "miss" }.into(),
+            })
+            .inc();
+    }
+
+    /// A deploy step taken on this node.
+    pub fn deploy_step(&self, step: &str, ok: bool, took: Duration) {
+        let labels = StepLabels {
+            step: step.to_owned(),
+            outcome: if ok { "ok" } else { "failed" }.into(),
+        };
+        self.deploy_steps.get_or_create(&labels).inc();
+        self.deploy_step_seconds
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+    }
+
+    /// A transaction on database `db`.
+    pub fn transaction(&self, db: &str, ok: bool, took: Duration) {
+        let labels = DbLabels {
+            db: db.to_owned(),
+            outcome: if ok { "ok" } else { "failed" }.into(),
+        };
+        self.transactions.get_or_create(&labels).inc();
+        self.transact_seconds
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+    }
+
+    /// A `cast` call of `kind` (`event`, `alert`, `metric`, `dev`).
+    pub fn cast(&self, app: &str, kind: &str) {
+        self.casts
+            .get_or_create(&CastLabels {
+                app: app.to_owned(),
+                r#type: kind.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A `cast/metric` value.
+    pub fn cast_metric(&self, app: &str, name: &str, units: &str, value: f64) {
+        let labels = CastMetricLabels {
+            app: app.to_owned(),
+            name: name.to_owned(),
+            units: units.to_owned(),
+        };
+        self.cast_metric.get_or_create(&labels).set(value);
+        self.cast_metric_sum.get_or_create(&labels).inc_by(value);
+    }
+}
