@@ -91,8 +91,18 @@ impl<'a> Ctx<'a> {
     /// Binds `:in` to `inputs`; returns the starting relation.
     pub fn bind_inputs(&mut self, q: &Query, inputs: Vec<Input<'_>>) -> Result<Vec<Row>, IonError> {
         if inputs.len() != q.inputs.len() {
+            let names: Vec<String> = q
+                .inputs
+                .iter()
+                .map(|b| match b {
+                    InBinding::Source(s) | InBinding::Pattern(s) => s.clone(),
+                    InBinding::Rules => "%".into(),
+                    InBinding::Form(f) => ion_edn::print(f),
+                })
+                .collect();
             return Err(incorrect(format!(
-                "the query's :in names {} inputs, {} were given",
+                "the query's :in [{}] names {} inputs, {} were given",
+                names.join(" "),
                 q.inputs.len(),
                 inputs.len()
             )));
