@@ -9,6 +9,7 @@ mod env;
 mod fixtures;
 mod http_direct;
 mod lambda_api;
+mod metrics;
 mod moto;
 mod params;
 mod runtime;

@@ -137,7 +137,10 @@ async fn test_q_in() {
     let e = run(&db, r#"[:find ?n :in $ ?x :where [?e :name ?n]]"#, vec![])
         .await
         .unwrap_err();
-    assert_eq!(e.message, "the query's :in [$ ?x] names 2 inputs, 1 were given");
+    assert_eq!(
+        e.message,
+        "the query's :in [$ ?x] names 2 inputs, 1 were given"
+    );
 }
 
 #[tokio::test]

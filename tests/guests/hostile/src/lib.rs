@@ -86,7 +86,12 @@ mod hostile {
         if let Edn::Str(inner) = &map {
             map = read(inner).map_err(|e| Error::incorrect(e.to_string()))?;
         }
-        ion::cast::event(&map)?;
+        // A map with :name is a metric, any other an event.
+        if ion::edn::get(&map, "name").is_some() {
+            ion::cast::metric(&map)?;
+        } else {
+            ion::cast::event(&map)?;
+        }
         Ok("cast".into())
     }
 
