@@ -48,6 +48,11 @@ fn a_failing_ion_is_a_function_error_with_aws_shape() {
             .contains(":hostile/order-id 42"),
         "{body}"
     );
+    // The failing call is logged under the request id the client got back.
+    let id = r["RequestId"].as_str().expect("a request id");
+    let line = s.wait_for_log(id);
+    assert!(line.contains("lambda failed"), "{line}");
+    assert!(line.contains("the order changed under you"), "{line}");
 }
 
 #[test]
