@@ -404,10 +404,6 @@ impl LoadedApp {
             &I,
         ) -> wasmtime::Result<Result<T, super::bindings::types::IonError>>,
     ) -> CallResult<T> {
-        let started = std::time::Instant::now();
-        let call_result = self
-            .run_unmeasured(request_id, fn_name, timeout, indices, what, call)
-            .await;
         let kind = match what {
             "lambda ions" => "lambda",
             "web ions" => "web",
@@ -416,6 +412,20 @@ impl LoadedApp {
             "xforms" => "xform",
             other => other,
         };
+        // One span per call: what the ion logs (cast included) carries its request id.
+        let span = tracing::info_span!(
+            "call",
+            request_id,
+            app = %self.context.app_name,
+            ion = %fn_name,
+            kind
+        );
+        let started = std::time::Instant::now();
+        let call_result = tracing::Instrument::instrument(
+            self.run_unmeasured(request_id, fn_name, timeout, indices, what, call),
+            span,
+        )
+        .await;
         crate::metrics::metrics().call(
             &crate::metrics::IonLabels {
                 app: self.context.app_name.clone(),
