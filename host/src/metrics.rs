@@ -94,6 +94,7 @@ pub struct Metrics {
     casts: Family<CastLabels, Counter>,
     cast_metric: Family<CastMetricLabels, Gauge<f64, AtomicU64>>,
     cast_metric_sum: Family<CastMetricLabels, Counter<f64, AtomicU64>>,
+    total_calls: AtomicU64,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -123,6 +124,7 @@ impl Metrics {
             casts: Family::default(),
             cast_metric: Family::default(),
             cast_metric_sum: Family::default(),
+            total_calls: AtomicU64::new(0),
         };
         let r = &mut m.registry;
         r.register("calls", "Ion calls, by app, ion and kind", m.calls.clone());
@@ -208,9 +210,43 @@ impl Metrics {
         out
     }
 
+    /// Calls made on this node so far, every ion together.
+    pub fn total_calls(&self) -> u64 {
+        self.total_calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Instances alive now.
+    pub fn instances_alive(&self) -> i64 {
+        self.instances.get()
+    }
+
+    /// Calls so far per ion: `(app, ion, kind, calls)`, read back from the exposition.
+    pub fn ion_calls(&self) -> Vec<(String, String, String, u64)> {
+        let text = self.encode();
+        text.lines()
+            .filter_map(|l| {
+                let rest = l.strip_prefix("ion_calls_total{")?;
+                let (labels, value) = rest.split_once("} ")?;
+                let label = |name: &str| -> Option<String> {
+                    let start = labels.find(&format!("{name}=\""))? + name.len() + 2;
+                    let end = labels[start..].find('"')? + start;
+                    Some(labels[start..end].to_owned())
+                };
+                Some((
+                    label("app")?,
+                    label("ion")?,
+                    label("kind")?,
+                    value.parse().ok()?,
+                ))
+            })
+            .collect()
+    }
+
     /// One finished call: counted, timed, and its error's category counted.
     pub fn call(&self, ion: &IonLabels, took: Duration, error: Option<&str>, memory: usize) {
         self.calls.get_or_create(ion).inc();
+        self.total_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.duration.get_or_create(ion).observe(took.as_secs_f64());
         if memory > 0 {
             self.memory.get_or_create(ion).observe(memory as f64);

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The revisions a scenario deploys, pushed to `store` under unames.
-struct Revisions;
+pub(crate) struct Revisions;
 
 impl Revisions {
     /// Pushes A and B (the starter answering "Hello from A" / "… B") and, with `bad`,
@@ -22,7 +22,7 @@ impl Revisions {
     /// (its init panics).
     /// `package` names the copy's crate: builds of two copies under one name in the
     /// shared target dir would overwrite each other's component.
-    fn push(dir: &Path, package: &str, store: &str, env: &[(&str, &str)], bad: bool) {
+    pub(crate) fn push(dir: &Path, package: &str, store: &str, env: &[(&str, &str)], bad: bool) {
         let app = dir.join("app");
         starter_copy(&app, package, &repo().join("sdk/rust"));
         let lib = app.join("src/lib.rs");
@@ -78,7 +78,7 @@ fn deployer(dir: &Path, env: &[(&str, &str)]) -> Command {
 }
 
 /// `host deploy --wait`: the final status map and the exit code.
-fn deploy(
+pub(crate) fn deploy(
     dir: &Path,
     store: &str,
     env: &[(&str, &str)],
@@ -127,7 +127,7 @@ fn deploy_in_background(
     (edn(&out), out.status.code())
 }
 
-fn status(doc: &Edn<'_>) -> String {
+pub(crate) fn status(doc: &Edn<'_>) -> String {
     text(doc, "deploy-status")
 }
 
@@ -246,7 +246,7 @@ fn rolling_deploy(dir: &Path, store: &str, env: &[(&str, &str)], nodes: &[Server
     }
 }
 
-fn create_group(dir: &Path, store: &str, env: &[(&str, &str)]) {
+pub(crate) fn create_group(dir: &Path, store: &str, env: &[(&str, &str)]) {
     ok(deployer(dir, env)
         .args([
             "group",

@@ -2,6 +2,7 @@
 //! this test run, driven through the real `host` binary and through the runtime library.
 
 mod cli;
+mod console;
 mod db;
 mod deploy;
 mod dev;

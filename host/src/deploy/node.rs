@@ -146,6 +146,18 @@ impl Deployer for GroupDeployer {
             loaded
         })
     }
+
+    fn console_state(
+        &self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send + '_>,
+    > {
+        Box::pin(async move {
+            super::console::state(&self.store)
+                .await
+                .map_err(|e| format!("{e:#}"))
+        })
+    }
 }
 
 /// Registers `node` in the store and refreshes its record every `HEARTBEAT` until
@@ -159,6 +171,9 @@ pub async fn keep_registered(
     loop {
         record.heartbeat_ms = now_ms();
         record.revision = node.current().map(|s| s.revision.clone());
+        let metrics = crate::metrics::metrics();
+        record.calls = metrics.total_calls();
+        record.in_flight = metrics.instances_alive().max(0) as u64;
         if let Err(e) = record.put(&store).await {
             tracing::warn!(node = record.id, "cannot refresh the node's record: {e:#}");
         }
@@ -188,6 +203,8 @@ pub fn new_record(
         revision: None,
         started_at: now_rfc3339(),
         heartbeat_ms: now_ms(),
+        calls: 0,
+        in_flight: 0,
     }
 }
 

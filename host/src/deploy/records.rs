@@ -195,6 +195,18 @@ pub struct NodeRecord {
     pub started_at: String,
     /// Its last heartbeat, in milliseconds since the epoch.
     pub heartbeat_ms: u64,
+    /// Calls it had made by its last heartbeat (its load, as a rate between heartbeats).
+    pub calls: u64,
+    /// Instances alive at its last heartbeat.
+    pub in_flight: u64,
+}
+
+/// A non-negative count in `doc`, or 0 when absent.
+fn count(doc: &Edn<'_>, key: &str) -> u64 {
+    match ion_edn::get(doc, key) {
+        Some(Edn::Int(n)) if *n >= 0 => *n as u64,
+        _ => 0,
+    }
 }
 
 impl NodeRecord {
@@ -214,6 +226,8 @@ impl NodeRecord {
             ("revision", opt(&self.revision)),
             ("started-at", string(self.started_at.clone())),
             ("heartbeat-ms", Edn::Int(self.heartbeat_ms as i64)),
+            ("calls", Edn::Int(self.calls as i64)),
+            ("in-flight", Edn::Int(self.in_flight as i64)),
         ]);
         store
             .backend()
@@ -260,6 +274,9 @@ impl NodeRecord {
                 revision: f.opt_str(&doc, "revision")?,
                 started_at: f.str(&doc, "started-at")?,
                 heartbeat_ms: f.size(&doc, "heartbeat-ms")?,
+                // Load figures came later than the record: a record without them shows none.
+                calls: count(&doc, "calls"),
+                in_flight: count(&doc, "in-flight"),
             });
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));

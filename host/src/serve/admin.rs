@@ -1,8 +1,9 @@
 //! The admin API: health and what the node serves, for operators; the deploy step the
 //! orchestrator drives (`POST /deploy`: load a revision, then swap it in while calls in
-//! flight finish on the old one); Datalog queries for tools (`POST /q`); and the node's
-//! metrics for Prometheus (`GET /metrics`). Every request needs `Authorization: Bearer
-//! <token>`, compared in constant time.
+//! flight finish on the old one); Datalog queries for tools (`POST /q`); the node's
+//! metrics for Prometheus (`GET /metrics`); and the deploy console (`GET /console`, whose
+//! page takes the token in its address, and `GET /console/state`). Every other request
+//! needs `Authorization: Bearer <token>`; tokens are compared in constant time.
 
 use super::Node;
 use super::body::{Body, ReadError, read_limited, respond};
@@ -14,6 +15,26 @@ use std::time::Instant;
 
 /// Serves one admin request.
 pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>) -> Response<Body> {
+    // A browser opening the console cannot send a header: the page takes the token in its
+    // address (`/console?token=…`) and its script sends it as a bearer token.
+    if req.method() == Method::GET && req.uri().path() == "/console" {
+        let given = req
+            .uri()
+            .query()
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .find_map(|kv| kv.strip_prefix("token="))
+            .unwrap_or_default();
+        return if constant_time_eq::constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            super::console::page()
+        } else {
+            respond(
+                401,
+                "text/plain; charset=utf-8",
+                "the console needs the admin token: open /console?token=<token>",
+            )
+        };
+    }
     let presented = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
@@ -35,6 +56,9 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
     }
     if req.method() == Method::POST && req.uri().path() == "/q" {
         return query(node, req).await;
+    }
+    if req.method() == Method::GET && req.uri().path() == "/console/state" {
+        return super::console::state(node).await;
     }
     if req.method() == Method::GET && req.uri().path() == "/metrics" {
         return respond(

@@ -7,6 +7,7 @@
 
 mod admin;
 mod body;
+mod console;
 mod http_direct;
 mod lambda_api;
 mod listener;
@@ -121,6 +122,14 @@ pub trait Deployer: Send + Sync {
         &'a self,
         target: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, String>> + Send + 'a>>;
+
+    /// What the deploy console shows of the store the node's group lives in: groups,
+    /// nodes, deploy executions and revisions, as JSON.
+    fn console_state(
+        &self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send + '_>,
+    >;
 }
 
 /// The addresses a node actually bound (ports chosen by the OS when 0 was asked for).
