@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod deploy;
+pub mod logs;
 pub mod metrics;
 pub mod params;
 pub mod runtime;

@@ -96,6 +96,21 @@ fn the_console_shows_a_three_node_deploy_reach_succeeded() {
         "screenshot {}",
         shot.display()
     );
+
+    // `host logs --group` reads every live node, each line under its node's id.
+    let out = crate::support::host()
+        .env("ION_ADMIN_TOKEN", TOKEN)
+        .args(["logs", "--group", "g", "--store", &store])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = crate::support::stdout(&out);
+    let mut ids: Vec<&str> = text.lines().filter_map(|l| l.split(" | ").next()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut expected: Vec<&str> = nodes.iter().map(|n| n.node.as_str()).collect();
+    expected.sort();
+    assert_eq!(ids, expected, "{text}");
     eprintln!(
         "console: saw {} during the deploy; screenshot at {}",
         report["seen"],

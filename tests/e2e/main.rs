@@ -10,6 +10,7 @@ mod env;
 mod fixtures;
 mod http_direct;
 mod lambda_api;
+mod logs;
 mod metrics;
 mod moto;
 mod params;

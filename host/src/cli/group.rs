@@ -215,7 +215,7 @@ pub struct DeployArgs {
     pub execution_arn: Option<String>,
 }
 
-fn admin_token(file: Option<&PathBuf>) -> Result<String, Failure> {
+pub(crate) fn admin_token(file: Option<&PathBuf>) -> Result<String, Failure> {
     let token = match file {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| Failure::Setup(format!("{}: cannot read the admin token ({e})", path.display())))?

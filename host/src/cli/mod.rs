@@ -7,6 +7,7 @@ mod db;
 mod dev;
 mod group;
 mod invoke;
+mod logs;
 mod node;
 mod params;
 mod serve;
@@ -67,6 +68,8 @@ enum Command {
     Deploy(group::DeployArgs),
     /// Print a deploy's status: {:deploy-status S :code-deploy-status S …}.
     DeployStatus(group::StatusArgs),
+    /// Print a node's or a compute group's recent log lines; --follow keeps printing.
+    Logs(logs::LogsArgs),
     /// Runs a recorded deploy execution (what `host deploy` starts in the background).
     #[command(hide = true)]
     DeployRun(group::DeployArgs),
@@ -98,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Db(args) => db::run(args),
         Command::Deploy(args) => group::run_deploy(args),
         Command::DeployStatus(args) => group::run_status(args),
+        Command::Logs(args) => logs::run(args),
         Command::DeployRun(args) => group::run_deploy_run(args),
         Command::OpMap(words) => match words.as_slice() {
             [map] if map.trim_start().starts_with('{') => store::run_op_map(map),
@@ -125,14 +129,14 @@ pub(crate) enum Failure {
     Setup(String),
 }
 
-/// Logs go to stderr; `ION_LOG` filters them (default `warn,ion=info`) and
-/// `ION_LOG_FORMAT=json` makes them JSON lines.
+/// Logs go to stderr (and into the ring `host logs` reads); `ION_LOG` filters them
+/// (default `warn,ion=info`) and `ION_LOG_FORMAT=json` makes them JSON lines.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ION_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ion=info,ion_host=info"));
     use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(crate::logs::Tee::new)
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter);
     if std::env::var("ION_LOG_FORMAT").is_ok_and(|f| f == "json") {

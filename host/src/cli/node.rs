@@ -72,6 +72,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
                     show(bound.http_direct),
                     show(bound.lambda_api),
                 );
+                let _ = node.id.set(record.id.clone());
                 if let Err(e) = record.put(&store).await {
                     tracing::error!("cannot register the node in {}: {e:#}", store.describe());
                 }

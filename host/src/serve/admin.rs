@@ -1,7 +1,8 @@
 //! The admin API: health and what the node serves, for operators; the deploy step the
 //! orchestrator drives (`POST /deploy`: load a revision, then swap it in while calls in
 //! flight finish on the old one); Datalog queries for tools (`POST /q`); the node's
-//! metrics for Prometheus (`GET /metrics`); and the deploy console (`GET /console`, whose
+//! metrics for Prometheus (`GET /metrics`); its recent log lines (`GET /logs`, followed
+//! with `?follow=true`); and the deploy console (`GET /console`, whose
 //! page takes the token in its address, and `GET /console/state`). Every other request
 //! needs `Authorization: Bearer <token>`; tokens are compared in constant time.
 
@@ -56,6 +57,9 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
     }
     if req.method() == Method::POST && req.uri().path() == "/q" {
         return query(node, req).await;
+    }
+    if req.method() == Method::GET && req.uri().path() == "/logs" {
+        return super::logs::logs(node, req.uri().query());
     }
     if req.method() == Method::GET && req.uri().path() == "/console/state" {
         return super::console::state(node).await;

@@ -90,6 +90,7 @@ pub async fn handle(
         );
         return anomaly(&e, &request_id);
     };
+    tracing::Span::current().record("ion", config.handler_fn.as_str());
     let Some(_admitted) = gate.try_admit() else {
         tracing::debug!(request_id, "HTTP Direct queue full; throttled");
         crate::metrics::metrics().throttled("http-direct");

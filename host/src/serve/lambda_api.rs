@@ -124,6 +124,7 @@ async fn invoke(
             format!("Function not found: {arn}"),
         ));
     };
+    tracing::Span::current().record("ion", lambda.fn_name.as_str());
     let header = |name: &str| {
         req.headers()
             .get(name)

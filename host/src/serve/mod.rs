@@ -11,6 +11,7 @@ mod console;
 mod http_direct;
 mod lambda_api;
 mod listener;
+mod logs;
 
 use crate::runtime::LoadedApp;
 use arc_swap::ArcSwapOption;
@@ -68,6 +69,10 @@ pub struct Node {
     pub(crate) deploying: tokio::sync::Mutex<()>,
     /// Asynchronous (`Event`) invocations still running.
     pub(crate) background: TaskTracker,
+    /// The node's id in its compute group's records, once registered.
+    pub id: std::sync::OnceLock<String>,
+    /// Cancelled when the node begins to stop: long-lived responses (`/logs?follow`) end.
+    pub(crate) stopping: CancellationToken,
 }
 
 impl Node {
@@ -89,7 +94,23 @@ impl Node {
             deployer,
             deploying: tokio::sync::Mutex::new(()),
             background: TaskTracker::new(),
+            id: std::sync::OnceLock::new(),
+            stopping: CancellationToken::new(),
         })
+    }
+
+    /// The span a request runs in: its listener, the node's group and id, and the
+    /// revision served when it arrived. Calls (and their `cast`s) log inside it.
+    pub fn request_span(&self, listener: &'static str) -> tracing::Span {
+        let revision = self.current().map(|s| s.revision.clone());
+        tracing::info_span!(
+            "request",
+            listener,
+            group = %self.group,
+            node = self.id.get().map_or("local", String::as_str),
+            revision = revision.as_deref().unwrap_or("none"),
+            ion = tracing::field::Empty,
+        )
     }
 
     /// The app served now, if any.
@@ -167,6 +188,13 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let mut bound = Bound::default();
     let mut servers = Vec::new();
+    {
+        let (stopping, shutdown) = (node.stopping.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            stopping.cancel();
+        });
+    }
     if let Some(addr) = listeners.http_direct {
         let l = listener::bind(addr, "HTTP Direct").await?;
         bound.http_direct = Some(l.local_addr()?);
@@ -174,7 +202,13 @@ pub async fn serve(
         servers.push(listener::spawn(
             l,
             shutdown.clone(),
-            move |req, peer, local| http_direct::handle(node.clone(), req, peer, local),
+            move |req, peer, local| {
+                let span = node.request_span("http-direct");
+                tracing::Instrument::instrument(
+                    http_direct::handle(node.clone(), req, peer, local),
+                    span,
+                )
+            },
         ));
     }
     if let Some(addr) = listeners.lambda_api {
@@ -184,7 +218,10 @@ pub async fn serve(
         servers.push(listener::spawn(
             l,
             shutdown.clone(),
-            move |req, _peer, _local| lambda_api::handle(node.clone(), req),
+            move |req, _peer, _local| {
+                let span = node.request_span("lambda-api");
+                tracing::Instrument::instrument(lambda_api::handle(node.clone(), req), span)
+            },
         ));
     }
     if let Some(addr) = listeners.admin {

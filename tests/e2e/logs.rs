@@ -1,0 +1,116 @@
+//! What a node logs: `cast` events as JSON lines carrying app, revision, group, node, ion
+//! and request id; and `host logs`, which reads a node's recent lines (an ion's alone with
+//! `--ion`) and follows new ones.
+
+use crate::server::{Server, TOKEN};
+use crate::support::{host, stdout};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+fn cast(s: &Server, msg: &str) -> String {
+    let payload = format!("\"{{:msg \\\"{msg}\\\"}}\"");
+    let r = s
+        .boto(json!([{"FunctionName": "hostile-cast", "Payload": payload}]))
+        .remove(0);
+    assert_eq!(r["FunctionError"], Value::Null, "{r}");
+    r["RequestId"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn cast_events_are_json_lines_with_app_revision_group_node_ion_and_request_id() {
+    let s = Server::start("tests/guests/hostile");
+    let id = cast(&s, "hello-json");
+    let line = s.wait_for_log("hello-json");
+    let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(v["target"], "ion::cast", "{line}");
+    assert_eq!(v["fields"]["type"], "Event", "{line}");
+    assert_eq!(v["fields"]["app"], "hostile", "{line}");
+    assert_eq!(v["fields"]["ion"], "hostile/cast", "{line}");
+    assert_eq!(v["fields"]["request_id"], id.as_str(), "{line}");
+    let spans = v["spans"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no spans: {line}"));
+    let request = spans.iter().find(|s| s["name"] == "request").expect(&line);
+    assert_eq!(request["listener"], "lambda-api", "{line}");
+    assert_eq!(request["group"], "hostile", "{line}");
+    assert_eq!(request["node"], "local", "{line}");
+    assert!(
+        request["revision"]
+            .as_str()
+            .is_some_and(|r| r.contains("hostile")),
+        "{line}"
+    );
+    let call = spans.iter().find(|s| s["name"] == "call").expect(&line);
+    assert_eq!(call["request_id"], id.as_str(), "{line}");
+}
+
+#[test]
+fn host_logs_prints_an_ions_lines_and_follows_new_ones() {
+    let s = Server::start("tests/guests/hostile");
+    cast(&s, "first-line");
+    let failed = s
+        .boto(json!([{"FunctionName": "hostile-fail", "Payload": "{}"}]))
+        .remove(0);
+    assert_eq!(failed["FunctionError"], "Unhandled");
+
+    let out = host()
+        .env("ION_ADMIN_TOKEN", TOKEN)
+        .args(["logs", "--admin", &s.admin, "--ion", "hostile/cast"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("first-line"), "{text}");
+    assert!(
+        text.lines().all(|l| l.contains("hostile/cast")),
+        "a line of another ion:\n{text}"
+    );
+    // A failing call's line belongs to its ion too.
+    let out = host()
+        .env("ION_ADMIN_TOKEN", TOKEN)
+        .args(["logs", "--admin", &s.admin, "--ion", "hostile/fail"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("lambda failed") && !text.contains("first-line"),
+        "{text}"
+    );
+
+    // Without the token the node refuses, and the command says so.
+    let out = host()
+        .env("ION_ADMIN_TOKEN", "wrong")
+        .args(["logs", "--admin", &s.admin])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+
+    let mut follow = host()
+        .env("ION_ADMIN_TOKEN", TOKEN)
+        .args([
+            "logs",
+            "--admin",
+            &s.admin,
+            "--ion",
+            "hostile/cast",
+            "--follow",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(follow.stdout.take().unwrap()).lines();
+    let mut until = |needle: &str| {
+        for line in lines.by_ref() {
+            if line.unwrap().contains(needle) {
+                return;
+            }
+        }
+        panic!("host logs --follow ended before {needle}");
+    };
+    until("first-line");
+    cast(&s, "second-line");
+    until("second-line");
+    follow.kill().unwrap();
+    let _ = follow.wait();
+}
