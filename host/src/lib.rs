@@ -13,6 +13,7 @@ pub mod db;
 pub mod deploy;
 pub mod logs;
 pub mod metrics;
+pub mod otlp;
 pub mod params;
 pub mod runtime;
 pub mod serve;

@@ -114,3 +114,101 @@ fn host_logs_prints_an_ions_lines_and_follows_new_ones() {
     follow.kill().unwrap();
     let _ = follow.wait();
 }
+
+/// A collector that accepts OTLP/HTTP posts over loopback and hands over each body.
+fn collector() -> (String, std::sync::mpsc::Receiver<Value>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                loop {
+                    let mut length = 0;
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    assert!(line.starts_with("POST /v1/traces "), "{line}");
+                    loop {
+                        line.clear();
+                        reader.read_line(&mut line).unwrap();
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .unwrap();
+                    let _ = tx.send(serde_json::from_slice(&body).unwrap());
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn calls_export_otlp_spans_whose_trace_id_is_the_request_id() {
+    let (url, bodies) = collector();
+    let s = Server::start_with("tests/guests/hostile", &["--otlp-endpoint", &url]);
+    let id = cast(&s, "traced");
+    let trace = id.replace('-', "");
+    // Batches arrive every half second; wait for the one holding this call.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut spans: Vec<Value> = Vec::new();
+    while !(spans.iter().any(|s| s["name"] == "call")
+        && spans.iter().any(|s| s["name"] == "request"))
+    {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let body = bodies
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no span of trace {trace} exported; got {spans:?}"));
+        let resource = &body["resourceSpans"][0];
+        assert_eq!(
+            resource["resource"]["attributes"][0]["value"]["stringValue"],
+            "ion-host"
+        );
+        for span in resource["scopeSpans"][0]["spans"].as_array().unwrap() {
+            if span["traceId"] == trace.as_str() {
+                spans.push(span.clone());
+            }
+        }
+    }
+    let call = spans.iter().find(|s| s["name"] == "call").unwrap();
+    let request = spans.iter().find(|s| s["name"] == "request").unwrap();
+    assert_eq!(call["parentSpanId"], request["spanId"], "{spans:?}");
+    let attr = |span: &Value, key: &str| {
+        span["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .map(|a| a["value"]["stringValue"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(attr(call, "ion"), "hostile/cast");
+    assert_eq!(attr(call, "request_id"), id.as_str());
+    assert_eq!(attr(request, "listener"), "lambda-api");
+    let (start, end) = (
+        call["startTimeUnixNano"]
+            .as_str()
+            .unwrap()
+            .parse::<u128>()
+            .unwrap(),
+        call["endTimeUnixNano"]
+            .as_str()
+            .unwrap()
+            .parse::<u128>()
+            .unwrap(),
+    );
+    assert!(start > 0 && end >= start, "{call}");
+}

@@ -24,6 +24,10 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Export each request's and call's span to this OTLP/HTTP collector (JSON, to
+    /// URL/v1/traces); else OTEL_EXPORTER_OTLP_ENDPOINT, when set.
+    #[arg(long, global = true, value_name = "URL")]
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,7 +85,7 @@ enum Command {
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(crate::otlp::endpoint(cli.otlp_endpoint.as_deref()));
     let outcome = match cli.command {
         Command::Build { app } => match crate::build::build_app(&app) {
             Ok(path) => {
@@ -130,18 +134,28 @@ pub(crate) enum Failure {
 }
 
 /// Logs go to stderr (and into the ring `host logs` reads); `ION_LOG` filters them
-/// (default `warn,ion=info`) and `ION_LOG_FORMAT=json` makes them JSON lines.
-fn init_logging() {
+/// (default `warn,ion=info`) and `ION_LOG_FORMAT=json` makes them JSON lines. With an
+/// OTLP endpoint, request and call spans are exported too, whatever the log filter.
+fn init_logging(otlp: Option<String>) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("ION_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ion=info,ion_host=info"));
-    use std::io::IsTerminal;
-    let builder = tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(crate::logs::Tee::new)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(filter);
-    if std::env::var("ION_LOG_FORMAT").is_ok_and(|f| f == "json") {
-        builder.json().init();
+        .with_ansi(std::io::stderr().is_terminal());
+    let fmt = if std::env::var("ION_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        fmt.json().with_filter(filter).boxed()
     } else {
-        builder.init();
-    }
+        fmt.with_filter(filter).boxed()
+    };
+    let otlp = otlp.map(|url| {
+        crate::otlp::OtlpLayer::new(url).with_filter(
+            tracing_subscriber::filter::Targets::new()
+                .with_target("ion_host", tracing::Level::INFO),
+        )
+    });
+    tracing_subscriber::registry().with(fmt).with(otlp).init();
 }

@@ -72,6 +72,7 @@ pub async fn handle(
     local: SocketAddr,
 ) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::Span::current().record("request_id", request_id.as_str());
     let Some(slot) = node.current() else {
         let e = IonError::new(
             Category::Unavailable,

@@ -25,6 +25,7 @@ const TAIL_BYTES: usize = 4096;
 /// Serves one Lambda API request.
 pub async fn handle(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::Span::current().record("request_id", request_id.as_str());
     let mut response = match invoke(node, req, &request_id).await {
         Ok(r) => r,
         Err(e) => e.response(),

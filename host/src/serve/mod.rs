@@ -110,6 +110,7 @@ impl Node {
             node = self.id.get().map_or("local", String::as_str),
             revision = revision.as_deref().unwrap_or("none"),
             ion = tracing::field::Empty,
+            request_id = tracing::field::Empty,
         )
     }
 
