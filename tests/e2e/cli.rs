@@ -194,6 +194,7 @@ fn help_lists_only_working_subcommands() {
             "group",
             "deploy",
             "deploy-status",
+            "logs",
             "help"
         ]
     );
