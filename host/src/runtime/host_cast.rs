@@ -9,6 +9,11 @@ use std::sync::atomic::Ordering;
 
 const UNITS: [&str; 7] = ["msec", "bytes", "kb", "mb", "gb", "sec", "count"];
 
+/// The most casts one call may make. Past it each cast is refused as `busy` at once,
+/// without parsing or logging, so an ion casting in a loop cannot flood the node's log;
+/// the first refusal of a call is logged once.
+pub const CASTS_PER_CALL: u32 = 10_000;
+
 #[derive(Clone, Copy, Debug)]
 enum Kind {
     Event,
@@ -45,13 +50,38 @@ impl Host for IonState {
 
 impl IonState {
     fn cast(&mut self, kind: Kind, data: &str) -> Result<(), IonError> {
+        let kind_name = kind.name().to_lowercase();
+        self.casts = self.casts.saturating_add(1);
+        if self.casts > CASTS_PER_CALL {
+            if self.casts == CASTS_PER_CALL + 1 {
+                let (app, ion, request_id) = (
+                    &self.app.app_name,
+                    &self.call.fn_name,
+                    &self.call.request_id,
+                );
+                tracing::warn!(
+                    app,
+                    ion,
+                    request_id,
+                    cap = CASTS_PER_CALL,
+                    "an ion passed the cast cap; its further casts in this call are refused"
+                );
+            }
+            return Err(IonError {
+                category: Category::Busy,
+                message: format!(
+                    "cast/{kind_name}: this call has made {CASTS_PER_CALL} casts, the most one call may make; further casts are refused"
+                ),
+                data: None,
+            });
+        }
         let map = check(kind, data).map_err(|message| IonError {
             category: Category::Incorrect,
-            message: format!("cast/{}: {message}", kind.name().to_lowercase()),
+            message: format!("cast/{kind_name}: {message}"),
             data: None,
         })?;
         let metrics = crate::metrics::metrics();
-        metrics.cast(&self.app.app_name, &kind.name().to_lowercase());
+        metrics.cast(&self.app.app_name, &kind_name);
         if matches!(kind, Kind::Dev) && !self.app.dev_mode {
             return Ok(());
         }

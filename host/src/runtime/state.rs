@@ -23,6 +23,8 @@ pub struct IonState {
     pub(crate) call: CallInfo,
     /// The app this call belongs to, for the database's calls of its functions.
     pub(crate) app_calls: Option<super::LoadedApp>,
+    /// Casts this call has made, for the per-call cap in `host_cast`.
+    pub(crate) casts: u32,
     _alive: Alive,
 }
 
@@ -77,6 +79,7 @@ impl IonState {
             app,
             call,
             app_calls: None,
+            casts: 0,
             _alive: Alive::new(),
         }
     }

@@ -125,7 +125,8 @@ mod hostile {
     #[ion::lambda]
     pub fn db_roundtrip(input: &str, _ctx: &Context) -> Result<String, Error> {
         let edn = |text: &str| read(text).expect("valid EDN");
-        let conn = ion::db::connect(input)?;
+        // The name as text (host invoke) or as a JSON string (the Lambda API's payload).
+        let conn = ion::db::connect(input.trim().trim_matches('"'))?;
         let report = conn.transact(&edn(r#"[{:db/id "d" :db/doc "written by an ion"} [hostile/tx-basis]]"#))?;
         let e = match &report.tempids {
             Edn::Map(m) => m.iter().find(|(k, _)| matches!(k, Edn::Str(s) if s == "d")).map(|(_, v)| v.clone()),
@@ -224,5 +225,111 @@ mod hostile {
             }
             other => Ok(Response::text(404, format!("no route {other}"))),
         }
+    }
+
+    /// Casts `{:msg "flood"}` a million times in one call, going on past refusals, and
+    /// answers `{:ok n :refused n :first-refusal [category message]}`.
+    #[ion::lambda]
+    pub fn cast_flood(_input: &str, _ctx: &Context) -> Result<String, Error> {
+        use ion::__private::bindings::ion::host::cast;
+        let (mut ok, mut refused, mut first) = (0i64, 0i64, Edn::Nil);
+        for _ in 0..1_000_000 {
+            match cast::event(r#"{:msg "flood"}"#) {
+                Ok(()) => ok += 1,
+                Err(e) => {
+                    refused += 1;
+                    if first == Edn::Nil {
+                        first = outcome::<()>(Err(e));
+                    }
+                }
+            }
+        }
+        let map = [("ok", Edn::Int(ok)), ("refused", Edn::Int(refused)), ("first-refusal", first)];
+        Ok(ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect())))
+    }
+
+    /// `["ok" what]` or `[category message]` for one raw host call.
+    fn outcome<T: std::fmt::Debug>(r: Result<T, ion::__private::bindings::ion::host::types::IonError>) -> Edn {
+        let (a, b) = match r {
+            Ok(v) => ("ok".to_string(), format!("{v:?}")),
+            Err(e) => (format!("{:?}", e.category).to_lowercase().replace("category::", ""), e.message),
+        };
+        Edn::Vector(vec![ion::edn::string(a), ion::edn::string(b)])
+    }
+
+    /// Calls host imports with garbage through the raw WIT bindings (what a hostile ion in
+    /// any language can send): text that is not EDN, EDN of the wrong shape. Its input is
+    /// the name of a scratch database to create. Answers a map of each call to
+    /// `[category message]`.
+    #[ion::lambda]
+    pub fn garbage(input: &str, _ctx: &Context) -> Result<String, Error> {
+        use ion::__private::bindings::ion::host::{cast, db};
+        let name = input.trim().trim_matches('"');
+        db::create_database(name).map_err(|e| Error::fault(e.message))?;
+        let conn = db::connect(name).map_err(|e| Error::fault(e.message))?;
+        let value = conn.db();
+        let mut out = std::collections::BTreeMap::new();
+        let mut put = |k: &str, v: Edn| {
+            out.insert(ion::edn::keyword(k), v);
+        };
+        put("cast-not-edn", outcome(cast::event("{:msg \"unclosed")));
+        put("cast-not-a-map", outcome(cast::event("[1 2 3]")));
+        put("cast-two-forms", outcome(cast::alert("{:msg \"a\"} {:msg \"b\"}")));
+        put("metric-bad-name", outcome(cast::metric("{:name \"latency\" :value 1}")));
+        put("connect-empty-name", outcome(db::connect("").map(|_| ())));
+        put("q-not-edn", outcome(db::q("[:find ?e :where [?e", &[])));
+        put("q-not-a-query", outcome(db::q("42", &[])));
+        put("q-bad-arg", outcome(db::q("[:find ?x :in ?x]", &[db::QueryArg::Value("#{".into())])));
+        put("transact-not-edn", outcome(conn.transact("[[:db/add").map(|_| ())));
+        put("transact-not-tx-data", outcome(conn.transact("{:not :a-list}").map(|_| ())));
+        put("as-of-garbage", outcome(value.as_of("\"yesterday\"").map(|_| ())));
+        put("pull-not-edn", outcome(value.pull("{:selector")));
+        put("datoms-bad-index", outcome(value.datoms("{:index :nope}")));
+        put("tx-range-not-edn", outcome(conn.tx_range("{:start")));
+        Ok(ion::edn::print(&Edn::Map(out)))
+    }
+
+    /// Calls a database method on a connection handle the host never gave out.
+    #[ion::lambda]
+    pub fn bad_handle(_input: &str, _ctx: &Context) -> Result<String, Error> {
+        use ion::__private::bindings::ion::host::db;
+        // SAFETY: deliberately not safe: the handle is forged to see the host refuse it.
+        let forged = unsafe { db::Connection::from_handle(0xdead) };
+        Ok(forged.db().basis_t().to_string())
+    }
+
+    /// Tries to reach past the WIT imports: the file system, the environment, arguments
+    /// and the network (its input is the port of a loopback TCP listener). Answers a map
+    /// of each attempt to `["allowed" what]` or `["denied" error]`; `:env` and `:args` to
+    /// what the ion sees.
+    #[ion::lambda]
+    pub fn escape(input: &str, _ctx: &Context) -> Result<String, Error> {
+        use std::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+        let port: u16 = input
+            .trim()
+            .trim_matches('"')
+            .parse()
+            .map_err(|_| Error::incorrect(format!("escape takes the port of a loopback listener, got {input}")))?;
+        fn tried<T>(r: std::io::Result<T>, show: impl FnOnce(T) -> String) -> Edn {
+            let (a, b) = match r {
+                Ok(v) => ("allowed", show(v)),
+                Err(e) => ("denied", format!("{:?}: {e}", e.kind())),
+            };
+            Edn::Vector(vec![ion::edn::string(a), ion::edn::string(b)])
+        }
+        let strings = |v: Vec<String>| Edn::Vector(v.into_iter().map(ion::edn::string).collect());
+        let map = [
+            ("read-dir-root", tried(std::fs::read_dir("/"), |d| format!("{} entries", d.count()))),
+            ("read-passwd", tried(std::fs::read("/etc/passwd"), |b| format!("{} bytes", b.len()))),
+            ("write-tmp", tried(std::fs::write("/tmp/ion-escape", b"x"), |_| "written".into())),
+            ("read-dir-dot", tried(std::fs::read_dir("."), |d| format!("{} entries", d.count()))),
+            ("tcp-connect", tried(TcpStream::connect(("127.0.0.1", port)), |s| format!("{:?}", s.peer_addr()))),
+            ("tcp-listen", tried(TcpListener::bind("127.0.0.1:0"), |l| format!("{:?}", l.local_addr()))),
+            ("udp-send", tried(UdpSocket::bind("127.0.0.1:0").and_then(|u| u.send_to(b"x", ("127.0.0.1", port))), |n| format!("{n} bytes"))),
+            ("dns", tried(("localhost", port).to_socket_addrs(), |a| format!("{:?}", a.collect::<Vec<_>>()))),
+            ("env", strings(std::env::vars().map(|(k, v)| format!("{k}={v}")).collect())),
+            ("args", strings(std::env::args().collect())),
+        ];
+        Ok(ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect())))
     }
 }
