@@ -4,12 +4,13 @@
 use super::Failure;
 use super::app::{AppArgs, load, tokio_runtime};
 use crate::runtime::Runtime;
-use crate::serve::{Listeners, Node, Slot};
+use crate::serve::{Credentials, HttpLimits, Listeners, Node, Slot};
 use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Default HTTP Direct address when no listener is named.
@@ -43,6 +44,19 @@ pub struct ListenArgs {
     /// A file holding the admin API's bearer token.
     #[arg(long, value_name = "PATH")]
     pub admin_token_file: Option<PathBuf>,
+    /// Require AWS SigV4 signatures on the Lambda API by the keys in this file (lines
+    /// `ACCESS_KEY_ID SECRET_ACCESS_KEY`); ION_LAMBDA_CREDENTIALS may hold the same text.
+    #[arg(long, value_name = "PATH")]
+    pub lambda_credentials: Option<PathBuf>,
+    /// Seconds a client has to send a request's head [default: 10].
+    #[arg(long, value_name = "SECONDS")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds a request body may send nothing before the request is refused [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub body_idle_timeout: Option<u64>,
+    /// The largest request head (request line and headers), in bytes [default: 32768].
+    #[arg(long, value_name = "BYTES")]
+    pub max_header_bytes: Option<usize>,
 }
 
 impl ListenArgs {
@@ -92,7 +106,66 @@ impl ListenArgs {
                 .or_else(|| default(has_lambdas, DEFAULT_LAMBDA_API)),
             admin: self.admin,
             admin_token: token,
+            limits: self.limits()?,
+            lambda_credentials: self.lambda_credentials()?.map(Arc::new),
         })
+    }
+
+    /// The HTTP limits asked for, the defaults for the rest.
+    fn limits(&self) -> Result<HttpLimits, Failure> {
+        let mut limits = HttpLimits::default();
+        let seconds = |flag: &str, v: Option<u64>, default: Duration| match v {
+            None => Ok(default),
+            Some(0) => Err(Failure::Setup(format!(
+                "{flag} is 0; expected a number of seconds of at least 1"
+            ))),
+            Some(s) => Ok(Duration::from_secs(s)),
+        };
+        limits.header_read_timeout = seconds(
+            "--header-read-timeout",
+            self.header_read_timeout,
+            limits.header_read_timeout,
+        )?;
+        limits.body_idle_timeout = seconds(
+            "--body-idle-timeout",
+            self.body_idle_timeout,
+            limits.body_idle_timeout,
+        )?;
+        match self.max_header_bytes {
+            Some(n) if n < HttpLimits::MIN_HEADER_BYTES => {
+                return Err(Failure::Setup(format!(
+                    "--max-header-bytes is {n}; expected at least {}",
+                    HttpLimits::MIN_HEADER_BYTES
+                )));
+            }
+            Some(n) => limits.max_header_bytes = n,
+            None => {}
+        }
+        Ok(limits)
+    }
+
+    /// The Lambda API's SigV4 credentials, from --lambda-credentials or
+    /// ION_LAMBDA_CREDENTIALS; none means requests are not checked.
+    fn lambda_credentials(&self) -> Result<Option<Credentials>, Failure> {
+        let (text, source) = match (
+            &self.lambda_credentials,
+            std::env::var("ION_LAMBDA_CREDENTIALS"),
+        ) {
+            (Some(path), _) => (
+                std::fs::read_to_string(path).map_err(|e| {
+                    Failure::Setup(format!(
+                        "{}: cannot read the Lambda API credentials ({e})",
+                        path.display()
+                    ))
+                })?,
+                path.display().to_string(),
+            ),
+            (None, Ok(text)) => (text, "ION_LAMBDA_CREDENTIALS".to_owned()),
+            (None, Err(_)) => return Ok(None),
+        };
+        Credentials::parse(&text, &source)
+            .map(Some)
+            .map_err(Failure::Setup)
     }
 }
 

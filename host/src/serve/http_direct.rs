@@ -4,7 +4,7 @@
 //! `:pending-ops-exceeded-code` with `:pending-ops-exceeded-message` at once.
 
 use super::Node;
-use super::body::{Body, BodyError, ReadError, anomaly, full, read_limited, respond};
+use super::body::{Body, BodyError, ReadError, anomaly, full, respond};
 use crate::anomaly::{Category, IonError};
 use crate::config::HttpDirectConfig;
 use crate::runtime::{WebRequest, WebResponse};
@@ -149,7 +149,7 @@ async fn web_request(
     local: SocketAddr,
 ) -> Result<WebRequest, IonError> {
     let (parts, body) = req.into_parts();
-    let body = read_limited(body, MAX_REQUEST_BODY)
+    let body = super::listener::read_body(body, &parts.extensions, MAX_REQUEST_BODY)
         .await
         .map_err(|e| match e {
             ReadError::TooLarge => IonError::new(

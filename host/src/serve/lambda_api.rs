@@ -5,12 +5,15 @@
 //! shapes (`x-amzn-ErrorType`) for unknown functions, throttling and bad requests.
 
 use super::Node;
-use super::body::{Body, ReadError, full, read_limited, respond};
+use super::body::{Body, ReadError, full, respond};
+use super::sigv4::{self, Credentials};
 use crate::anomaly::{Category, IonError};
 use crate::runtime::{CallResult, LambdaPermit, function_arn};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
 use hyper::body::Incoming;
+use hyper::http::request::Parts;
 use hyper::{Method, Request, Response};
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,13 +25,21 @@ pub const MAX_EVENT_PAYLOAD: usize = 256 * 1024;
 /// How much of a call's log `X-Amz-Log-Type: Tail` returns.
 const TAIL_BYTES: usize = 4096;
 
-/// Serves one Lambda API request.
-pub async fn handle(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
+/// Serves one Lambda API request; with `credentials`, only requests they signed (SigV4).
+pub async fn handle(
+    node: Arc<Node>,
+    credentials: Option<Arc<Credentials>>,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
     tracing::Span::current().record("request_id", request_id.as_str());
-    let mut response = match invoke(node, req, &request_id).await {
-        Ok(r) => r,
-        Err(e) => e.response(),
+    let (parts, body) = req.into_parts();
+    let mut response = match signed_body(credentials.as_deref(), &parts, body).await {
+        Err(refused) => refused,
+        Ok(body) => match invoke(node, parts, body, &request_id).await {
+            Ok(r) => r,
+            Err(e) => e.response(),
+        },
     };
     if let Ok(v) = request_id.parse() {
         response.headers_mut().insert("x-amzn-requestid", v);
@@ -68,12 +79,40 @@ impl ApiError {
     }
 }
 
+/// The request's body, read whole once the signature's header is checked, then checked
+/// against the signature: an unsigned request is refused before its body is read.
+async fn signed_body(
+    credentials: Option<&Credentials>,
+    parts: &Parts,
+    body: Incoming,
+) -> Result<Bytes, Response<Body>> {
+    let refuse = |d: sigv4::Denied| {
+        tracing::info!(error_type = d.error_type, message = %d.message, "Lambda API request refused");
+        d.response()
+    };
+    let auth = match credentials {
+        Some(c) => Some(
+            sigv4::authorize(c, &parts.headers, std::time::SystemTime::now()).map_err(refuse)?,
+        ),
+        None => None,
+    };
+    let body = super::listener::read_body(body, &parts.extensions, MAX_PAYLOAD)
+        .await
+        .map_err(|e| payload_error(e, MAX_PAYLOAD).response())?;
+    if let Some(auth) = auth {
+        auth.verify(&parts.method, &parts.uri, &parts.headers, &body)
+            .map_err(refuse)?;
+    }
+    Ok(body)
+}
+
 async fn invoke(
     node: Arc<Node>,
-    req: Request<Incoming>,
+    req: Parts,
+    body: Bytes,
     request_id: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let path = req.uri().path().to_owned();
+    let path = req.uri.path().to_owned();
     let Some(function) = path
         .strip_prefix("/2015-03-31/functions/")
         .and_then(|p| p.strip_suffix("/invocations"))
@@ -81,19 +120,19 @@ async fn invoke(
         return Err(ApiError::new(
             404,
             "UnknownOperationException",
-            format!("no Lambda API operation at {} {path}", req.method()),
+            format!("no Lambda API operation at {} {path}", req.method),
         ));
     };
-    if req.method() != Method::POST {
+    if req.method != Method::POST {
         return Err(ApiError::new(
             405,
             "UnknownOperationException",
-            format!("Invoke is POST, not {}", req.method()),
+            format!("Invoke is POST, not {}", req.method),
         ));
     }
     let function = percent_decode(function);
     let qualifier = req
-        .uri()
+        .uri
         .query()
         .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("Qualifier=")))
         .map(percent_decode);
@@ -127,7 +166,7 @@ async fn invoke(
     };
     tracing::Span::current().record("ion", lambda.fn_name.as_str());
     let header = |name: &str| {
-        req.headers()
+        req.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
@@ -144,7 +183,7 @@ async fn invoke(
     } else {
         MAX_PAYLOAD
     };
-    let payload = read_payload(req.into_body(), limit).await?;
+    let payload = read_payload(body, limit)?;
 
     match invocation_type.as_str() {
         "DryRun" => Ok(respond(204, "application/json", "")),
@@ -238,8 +277,8 @@ fn client_context(b64: &str) -> Result<String, ApiError> {
     Ok(ion_edn::print(&ion_edn::json_to_edn(&json)))
 }
 
-async fn read_payload(body: Incoming, limit: usize) -> Result<String, ApiError> {
-    let bytes = read_limited(body, limit).await.map_err(|e| match e {
+fn payload_error(e: ReadError, limit: usize) -> ApiError {
+    match e {
         ReadError::TooLarge => ApiError::new(
             413,
             "RequestTooLargeException",
@@ -250,7 +289,13 @@ async fn read_payload(body: Incoming, limit: usize) -> Result<String, ApiError> 
             "InvalidRequestContentException",
             format!("reading the payload failed: {e}"),
         ),
-    })?;
+    }
+}
+
+fn read_payload(bytes: Bytes, limit: usize) -> Result<String, ApiError> {
+    if bytes.len() > limit {
+        return Err(payload_error(ReadError::TooLarge, limit));
+    }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok("{}".into());
     }

@@ -12,6 +12,7 @@ mod http_direct;
 mod lambda_api;
 mod listener;
 mod logs;
+mod sigv4;
 
 use crate::runtime::LoadedApp;
 use arc_swap::ArcSwapOption;
@@ -21,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use http_direct::Gate;
+pub use listener::HttpLimits;
+pub use sigv4::Credentials;
 
 /// Where a node listens and who may use its admin API.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +36,10 @@ pub struct Listeners {
     pub admin: Option<SocketAddr>,
     /// The bearer token the admin API requires.
     pub admin_token: Option<String>,
+    /// What every listener allows a client: head size and read timeouts.
+    pub limits: HttpLimits,
+    /// When set, the Lambda API requires AWS SigV4 signatures by these credentials.
+    pub lambda_credentials: Option<Arc<Credentials>>,
 }
 
 /// The app a node serves now, with the HTTP Direct gate sized by its config.
@@ -202,6 +209,7 @@ pub async fn serve(
         let node = node.clone();
         servers.push(listener::spawn(
             l,
+            listeners.limits,
             shutdown.clone(),
             move |req, peer, local| {
                 let span = node.request_span("http-direct");
@@ -216,12 +224,17 @@ pub async fn serve(
         let l = listener::bind(addr, "Lambda API").await?;
         bound.lambda_api = Some(l.local_addr()?);
         let node = node.clone();
+        let credentials = listeners.lambda_credentials.clone();
         servers.push(listener::spawn(
             l,
+            listeners.limits,
             shutdown.clone(),
             move |req, _peer, _local| {
                 let span = node.request_span("lambda-api");
-                tracing::Instrument::instrument(lambda_api::handle(node.clone(), req), span)
+                tracing::Instrument::instrument(
+                    lambda_api::handle(node.clone(), credentials.clone(), req),
+                    span,
+                )
             },
         ));
     }
@@ -237,6 +250,7 @@ pub async fn serve(
         let token = Arc::new(token);
         servers.push(listener::spawn(
             l,
+            listeners.limits,
             shutdown.clone(),
             move |req, _peer, _local| admin::handle(node.clone(), token.clone(), req),
         ));
