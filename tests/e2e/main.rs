@@ -3,12 +3,15 @@
 
 mod cli;
 mod console;
+mod crash;
 mod db;
 mod deploy;
 mod dev;
 mod env;
 mod fixtures;
+mod hostile;
 mod http_direct;
+mod http_limits;
 mod lambda_api;
 mod logs;
 mod metrics;

@@ -54,6 +54,9 @@ pub fn host() -> Command {
         "DATOMIC_APP_INFO_MAP",
         "ION_LOG",
         "ION_LOG_FORMAT",
+        "ION_LAMBDA_CREDENTIALS",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     ] {
         cmd.env_remove(var);
     }

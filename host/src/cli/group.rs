@@ -261,7 +261,8 @@ pub(crate) fn run_deploy(args: DeployArgs) -> Result<(), Failure> {
         ]);
         println!("{}", ion_edn::print(&started));
         if !args.wait {
-            return spawn_background(&args, &arn);
+            let pid = spawn_background(&args, &arn)?;
+            return orchestrate::hand_over(&store, &execution, pid).await.map_err(setup);
         }
         let done = orchestrate::run(&store, execution, &token).await.map_err(setup)?;
         finish(&store, &done.arn()).await
@@ -269,7 +270,7 @@ pub(crate) fn run_deploy(args: DeployArgs) -> Result<(), Failure> {
 }
 
 /// Starts `host deploy-run` detached, so the deploy outlives this command.
-fn spawn_background(args: &DeployArgs, arn: &str) -> Result<(), Failure> {
+fn spawn_background(args: &DeployArgs, arn: &str) -> Result<u32, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::Setup(format!("finding the host binary: {e}")))?;
     let logs = crate::store::ion_home().join("logs");
@@ -313,8 +314,8 @@ fn spawn_background(args: &DeployArgs, arn: &str) -> Result<(), Failure> {
         .stderr(log)
         .process_group(0)
         .spawn()
-        .map_err(|e| Failure::Setup(format!("starting the background deploy: {e}")))?;
-    Ok(())
+        .map(|child| child.id())
+        .map_err(|e| Failure::Setup(format!("starting the background deploy: {e}")))
 }
 
 /// `host deploy-run`: runs an execution `host deploy` recorded (hidden).

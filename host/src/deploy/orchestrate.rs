@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use ion_edn::{Edn, keyword, string};
 use std::time::{Duration, Instant};
 
 /// How long one node may take to load a revision.
@@ -48,9 +49,34 @@ pub async fn begin(store: &Store, group: &str, name: &RevName) -> Result<Executi
     Ok(execution)
 }
 
+/// The lock's content: when it was taken, the execution, and the orchestrator process
+/// holding it (`host/pid`), so a lock whose holder died on this machine is taken over at
+/// once instead of after `STALE_LOCK`.
+fn lock_content(arn: &str, pid: u32) -> String {
+    format!("{} {arn} {}/{pid}", now_ms(), machine())
+}
+
+/// This machine's name, as Linux knows it ("" elsewhere).
+fn machine() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether `holder` (`host/pid`) names a process of this machine that no longer runs.
+fn holder_is_dead(holder: &str) -> bool {
+    let Some((host, pid)) = holder.rsplit_once('/') else {
+        return false;
+    };
+    !host.is_empty()
+        && host == machine()
+        && pid.parse::<u32>().is_ok()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
 async fn lock(store: &Store, execution: &Execution) -> Result<()> {
     let key = format!("groups/{}/deploying", execution.group);
-    let content = format!("{} {}", now_ms(), execution.arn());
+    let content = lock_content(&execution.arn(), std::process::id());
     if store
         .backend()
         .put(&key, content.clone().into_bytes(), true)
@@ -60,9 +86,11 @@ async fn lock(store: &Store, execution: &Execution) -> Result<()> {
     }
     let held = store.backend().get(&key).await?.unwrap_or_default();
     let held = String::from_utf8_lossy(&held).into_owned();
-    let (since, arn) = held.split_once(' ').unwrap_or(("0", ""));
+    let mut fields = held.split(' ');
+    let (since, arn) = (fields.next().unwrap_or("0"), fields.next().unwrap_or(""));
+    let dead = fields.next().is_some_and(holder_is_dead);
     let age = now_ms().saturating_sub(since.parse().unwrap_or(0));
-    if age < STALE_LOCK.as_millis() as u64 {
+    if age < STALE_LOCK.as_millis() as u64 && !dead {
         bail!(
             "a deploy to {} is running ({arn}); wait for it (`host deploy-status --execution-arn {arn} --wait`)",
             execution.group
@@ -73,6 +101,51 @@ async fn lock(store: &Store, execution: &Execution) -> Result<()> {
         stale = arn,
         "taking over a deploy lock left by a stopped orchestrator"
     );
+    end_abandoned(store, arn, &execution.arn()).await;
+    store
+        .backend()
+        .put(&key, content.into_bytes(), false)
+        .await?;
+    Ok(())
+}
+
+/// Records the execution `arn`, whose orchestrator stopped, as FAILED (when it had not
+/// finished). The execution taking over deploys to every live node, which brings the
+/// nodes it had switched back in line. Best effort: a missing record is no obstacle.
+async fn end_abandoned(store: &Store, arn: &str, by: &str) {
+    let loaded = Execution::load_doc(store, arn).await;
+    let Ok(Edn::Map(doc)) = &loaded else {
+        return;
+    };
+    let mut doc = doc.clone();
+    if doc
+        .get(&keyword("finished-at"))
+        .is_some_and(|v| *v != Edn::Nil)
+    {
+        return;
+    }
+    let error = format!("its orchestrator stopped before it finished; {by} took over the group");
+    doc.insert(keyword("status"), string("FAILED"));
+    doc.insert(keyword("error"), string(error));
+    doc.insert(keyword("finished-at"), string(now_rfc3339()));
+    if let Ok((group, id)) = Execution::parse_arn(arn) {
+        let text = ion_edn::print(&Edn::Map(doc)) + "\n";
+        let _ = store
+            .backend()
+            .put(
+                &format!("executions/{group}/{id}.edn"),
+                text.into_bytes(),
+                false,
+            )
+            .await;
+    }
+}
+
+/// Hands the group's deploy lock to the process `pid` that will run `execution` (the
+/// detached `host deploy-run`), so the lock names a live holder throughout.
+pub async fn hand_over(store: &Store, execution: &Execution, pid: u32) -> Result<()> {
+    let key = format!("groups/{}/deploying", execution.group);
+    let content = lock_content(&execution.arn(), pid);
     store
         .backend()
         .put(&key, content.into_bytes(), false)

@@ -61,3 +61,19 @@ fn json_keys_become_keywords() {
     assert_eq!(get(&edn, "functionName"), Some(&string("g-echo")));
     assert_eq!(edn_to_json(&edn).unwrap(), json);
 }
+
+#[test]
+fn infinities_read_back_as_printed_and_nan_is_refused() {
+    // Found by fuzzing: `##Inf` used to read as the next form tagged `#Inf`.
+    let v = read("[##Inf 2 ##-Inf \"##Inf\" \\# ;; ##NaN\n]").unwrap();
+    let Edn::Vector(items) = &v else { panic!() };
+    assert_eq!(items.len(), 5, "{}", print(&v));
+    assert_eq!(print(&v), "[##Inf 2 ##-Inf \"##Inf\" \\#]");
+    assert_eq!(print(&read(&print(&v)).unwrap()), print(&v));
+    assert_eq!(print(&read("1e999").unwrap()), "##Inf");
+    let e = read("{:a ##NaN}").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 1, column 5: ##NaN is not supported: a NaN double cannot be read"
+    );
+}
