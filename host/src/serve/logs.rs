@@ -36,7 +36,7 @@ pub fn logs(node: Arc<Node>, query: Option<&str>) -> Response<Body> {
     let mut follow = false;
     for kv in query.into_iter().flat_map(|q| q.split('&')) {
         match kv.split_once('=') {
-            Some(("ion", v)) => ion = Some(v.replace("%2F", "/").replace("%2f", "/")),
+            Some(("ion", v)) => ion = Some(super::sigv4::decode(v)),
             Some(("follow", v)) => follow = v == "true" || v == "1",
             _ => {}
         }

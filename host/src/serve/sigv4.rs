@@ -355,7 +355,7 @@ fn encode(s: &str, keep_slash: bool) -> String {
 }
 
 /// Percent-decodes `s` (a `+` stays a `+`).
-fn decode(s: &str) -> String {
+pub(super) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
