@@ -72,10 +72,6 @@ impl OtlpLayer {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn nanos(t: SystemTime) -> String {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
@@ -126,7 +122,9 @@ where
                 ext.get::<Open>().map(|o| &o.fields)
             };
             if i == 1 {
-                parent_id = ext.get::<Open>().map_or(String::new(), |o| hex(&o.span_id));
+                parent_id = ext
+                    .get::<Open>()
+                    .map_or(String::new(), |o| hex::encode(o.span_id));
             }
             if request_id.is_none() {
                 request_id = fields.and_then(|f| {
@@ -146,7 +144,7 @@ where
             .collect();
         let value = json!({
             "traceId": trace_id,
-            "spanId": hex(&open.span_id),
+            "spanId": hex::encode(open.span_id),
             "parentSpanId": parent_id,
             "name": span.name(),
             "kind": if span.name() == "request" { 2 } else { 1 },

@@ -421,7 +421,7 @@ impl LoadedApp {
             kind
         );
         let started = std::time::Instant::now();
-        let call_result = tracing::Instrument::instrument(
+        let (done, memory) = tracing::Instrument::instrument(
             self.run_unmeasured(request_id, fn_name, timeout, indices, what, call),
             span,
         )
@@ -433,10 +433,10 @@ impl LoadedApp {
                 kind: kind.to_owned(),
             },
             started.elapsed(),
-            call_result.1,
-            call_result.2,
+            done.result.as_ref().err().map(|e| e.category.name()),
+            memory,
         );
-        call_result.0
+        done
     }
 
     async fn run_unmeasured<I, T>(
@@ -451,37 +451,33 @@ impl LoadedApp {
             &Instance,
             &I,
         ) -> wasmtime::Result<Result<T, super::bindings::types::IonError>>,
-    ) -> (CallResult<T>, Option<&'static str>, usize) {
+    ) -> (CallResult<T>, usize) {
         let Some(indices) = indices else {
             let e = IonError::new(
                 Category::NotFound,
                 format!("the component exports no {what}"),
             );
-            return (refused(request_id, e), Some(Category::NotFound.name()), 0);
+            return (refused(request_id, e), 0);
         };
         let (mut live, instance) = match self
             .instantiate(request_id, fn_name.as_str(), timeout)
             .await
         {
             Ok(x) => x,
-            Err(e) => {
-                let category = e.category.name();
-                return (refused(request_id, e), Some(category), 0);
-            }
+            Err(e) => return (refused(request_id, e), 0),
         };
         let result = match call(&mut live, &instance, indices).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(from_guest(e)),
             Err(e) => Err(live.error(e)),
         };
-        let category = result.as_ref().err().map(|e| e.category.name());
         let memory = live.store.data().limiter.peak;
         let done = CallResult {
             request_id: request_id.to_owned(),
             result,
             log: live.log,
         };
-        (done, category, memory)
+        (done, memory)
     }
 }
 

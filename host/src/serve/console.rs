@@ -44,9 +44,7 @@ pub async fn state(node: Arc<Node>) -> Response<Body> {
         None => serde_json::Value::Null,
     };
     let body = json!({
-        "now_ms": std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
+        "now_ms": crate::db::now_ms(),
         "node": {
             "group": node.group,
             "app": slot.as_ref().map(|s| s.app.config().app_name.clone()),

@@ -9,8 +9,14 @@ use serde_json::{Value, json};
 /// Invokes through boto3 signing with `id` and `secret`.
 fn signed(s: &Server, id: &str, secret: &str, requests: &Value) -> Vec<Value> {
     let out = std::process::Command::new(venv_python())
-        .arg(repo().join("tests/clients/lambda_signed.py"))
-        .args([&s.lambda, id, secret, &requests.to_string()])
+        .arg(repo().join("tests/clients/lambda_invoke.py"))
+        .args([
+            &s.lambda,
+            &requests.to_string(),
+            "--credentials",
+            id,
+            secret,
+        ])
         .output()
         .expect("running boto3 (scripts/setup installs it)");
     assert!(
