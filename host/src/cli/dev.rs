@@ -81,11 +81,15 @@ fn watch(args: AppArgs, runtime: Runtime, node: Arc<Node>) -> Result<impl Drop, 
     Ok(debouncer)
 }
 
-/// A change that matters: inside the app folder, outside `target/` and hidden folders.
+/// A change that matters: inside the app folder, outside `target/`, hidden folders and
+/// what package managers and interpreters write (`node_modules/`, `__pycache__/`).
 fn relevant(root: &Path, path: &Path) -> bool {
     let rel = path.strip_prefix(root).unwrap_or(path);
     !rel.components().any(|c| match c {
-        Component::Normal(name) => name == "target" || name.to_string_lossy().starts_with('.'),
+        Component::Normal(name) => {
+            ["target", "node_modules", "__pycache__"].contains(&name.to_string_lossy().as_ref())
+                || name.to_string_lossy().starts_with('.')
+        }
         _ => false,
     })
 }

@@ -75,7 +75,8 @@ pub async fn push(
         );
         crate::build::component_path(&opts.app)
     } else {
-        made.insert("build".to_owned(), crate::build::RUST_BUILD.to_owned());
+        let language = crate::build::Language::of(&opts.app)?;
+        made.insert("build".to_owned(), language.recipe().to_owned());
         crate::build::build_app(&opts.app)?
     };
     if let RevName::Rev(sha) = &name {

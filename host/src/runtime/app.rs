@@ -117,6 +117,9 @@ pub enum LoadError {
     /// `describe` is missing or failed.
     #[error("{0}")]
     Describe(String),
+    /// An interpreted app's sources did not load into its runtime.
+    #[error("{0}")]
+    Preinit(String),
     /// The app's `init` failed.
     #[error("the app's init failed: {0}")]
     Init(IonError),
@@ -172,7 +175,11 @@ impl LoadedApp {
     }
 
     /// Compiles a component's bytes, or loads the code compiled for them before.
+    /// A component carrying an interpreted app's sources is pre-initialised with them first.
     pub async fn compile(runtime: &Runtime, component: Vec<u8>) -> Result<Component, LoadError> {
+        let component = super::preinit::prepare(runtime, component)
+            .await
+            .map_err(|e| LoadError::Preinit(format!("{e:#}")))?;
         let engine = runtime.inner.engine.clone();
         tokio::task::spawn_blocking(move || super::compiled::compile(&engine, &component))
             .await

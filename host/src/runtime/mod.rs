@@ -16,6 +16,7 @@ mod entry;
 mod host_cast;
 mod host_db;
 mod host_env;
+pub mod preinit;
 mod state;
 mod wasi_http;
 

@@ -1,54 +1,15 @@
-//! Building an app folder into its component.
-//!
-//! The convention: an app folder holds `ion-config.edn` and the sources of one wasm
-//! component. A folder with a `Cargo.toml` is a Rust app, built with
-//! `cargo build --release --target wasm32-wasip2`; its `cdylib` is the component. The
-//! built component is copied to `target/ion/app.wasm` inside the folder, where `host`
-//! commands look for it. Knows nothing of wasmtime or serving.
+//! Building a Rust app: `cargo build --release --target wasm32-wasip2`, whose `cdylib` is
+//! the component.
 
 use anyhow::{Context as _, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Where a built app's component is kept, relative to the app folder.
-pub const COMPONENT_PATH: &str = "target/ion/app.wasm";
-
 /// How a Rust app is built, as a revision's manifest records it.
-pub const RUST_BUILD: &str = "cargo build --release --target wasm32-wasip2";
+pub const RECIPE: &str = "cargo build --release --target wasm32-wasip2";
 
-/// The component of the app in `app_dir`, relative to its build convention.
-pub fn component_path(app_dir: &Path) -> PathBuf {
-    app_dir.join(COMPONENT_PATH)
-}
-
-/// Builds the app in `app_dir` and returns the path of its component. Build output goes
-/// to stderr so stdout stays the command's result.
-pub fn build_app(app_dir: &Path) -> Result<PathBuf> {
-    if !app_dir.join("ion-config.edn").is_file() {
-        bail!(
-            "{}: not an app folder: it has no ion-config.edn",
-            app_dir.display()
-        );
-    }
-    let built = if app_dir.join("Cargo.toml").is_file() {
-        build_rust(app_dir)?
-    } else {
-        bail!(
-            "{}: no build recipe found; an app folder needs a Cargo.toml (Rust) beside its ion-config.edn",
-            app_dir.display()
-        );
-    };
-    let out = component_path(app_dir);
-    std::fs::create_dir_all(out.parent().expect("COMPONENT_PATH has a parent"))
-        .with_context(|| format!("creating {}", out.display()))?;
-    if built != out {
-        std::fs::copy(&built, &out)
-            .with_context(|| format!("copying {} to {}", built.display(), out.display()))?;
-    }
-    Ok(out)
-}
-
-fn build_rust(app_dir: &Path) -> Result<PathBuf> {
+/// Builds the Rust app in `app_dir`; returns where cargo put its component.
+pub fn build(app_dir: &Path) -> Result<PathBuf> {
     let manifest = app_dir.join("Cargo.toml");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)

@@ -1,0 +1,272 @@
+//! Pre-initialising the apps of interpreted languages where they are loaded.
+//!
+//! A Python or JavaScript app is built as a *runtime* component (the language runtime and
+//! the SDK, world `ion-runtime`, the same bytes for every revision) followed by one
+//! custom section, `ion-app-sources`, holding the app's own sources as JSON. Before such
+//! a component is compiled, the host instantiates the runtime, hands it the sources
+//! through `ion:host/loader.load`, and snapshots the instance (Wizer) into an ordinary
+//! component that starts with the app already imported. The snapshot is cached on disk
+//! under the SHA-256 of the input, so each node makes it once per revision.
+//!
+//! So a revision's runtime is a part every revision shares in the store and a one-line
+//! change uploads only the sources. Owns the section's layout (written by `host build`,
+//! read here); knows nothing of HTTP, storage or configuration.
+
+use super::app::{AppContext, Placement};
+use super::call::CallLog;
+use super::engine::Runtime;
+use super::state::{CallInfo, IonState};
+use crate::config::{AppInfo, EnvironmentMap};
+use crate::store::{LocalDir, PartId, ion_home};
+use anyhow::{Result, anyhow, bail};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use wasmparser::{Parser, Payload};
+use wasmtime::Store;
+use wasmtime::component::{Instance, Lift, WasmList};
+use wasmtime_wizer::{ComponentInstanceState, Wizer};
+
+/// The custom section that carries an interpreted app's sources.
+pub const SOURCES_SECTION: &str = "ion-app-sources";
+
+/// The loader export the runtime offers.
+const LOADER: &str = "ion:host/loader@0.1.0";
+
+/// How long loading an app's sources may take.
+const LOAD_TIMEOUT_SECS: u64 = 120;
+
+/// Appends `sources` (JSON text) to `runtime` as the sources section.
+pub fn attach_sources(runtime: &[u8], sources: &str) -> Vec<u8> {
+    let mut section = Vec::new();
+    leb(&mut section, SOURCES_SECTION.len() as u64);
+    section.extend_from_slice(SOURCES_SECTION.as_bytes());
+    section.extend_from_slice(sources.as_bytes());
+    let mut out = runtime.to_vec();
+    out.push(0); // custom section id
+    leb(&mut out, section.len() as u64);
+    out.extend(section);
+    out
+}
+
+fn leb(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Splits a component into its runtime and its sources, when it carries sources (as the
+/// last top-level section).
+pub fn split_sources(bytes: &[u8]) -> Result<Option<(&[u8], &str)>> {
+    let mut depth = 0usize;
+    let mut found = None;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| anyhow!("not a valid wasm component: {e}"))?;
+        match payload {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::CustomSection(c) if depth == 0 && c.name() == SOURCES_SECTION => {
+                let range = c.range();
+                let range = range.start as usize..range.end as usize;
+                let mut header = Vec::new();
+                leb(&mut header, range.len() as u64);
+                let start = range.start - 1 - header.len();
+                if range.end != bytes.len() {
+                    bail!("the {SOURCES_SECTION} section must be the component's last section");
+                }
+                let text = std::str::from_utf8(c.data())
+                    .map_err(|e| anyhow!("the {SOURCES_SECTION} section is not UTF-8: {e}"))?;
+                found = Some((&bytes[..start], text));
+            }
+            _ => {}
+        }
+    }
+    Ok(found)
+}
+
+/// Where snapshots are kept.
+pub fn dir() -> PathBuf {
+    ion_home().join("cache").join("preinit")
+}
+
+/// The component to compile for `bytes`: `bytes` itself, or, when it carries sources,
+/// its runtime pre-initialised with them (made now, or read from the cache).
+pub async fn prepare(runtime: &Runtime, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let Some((runtime_bytes, sources)) = split_sources(&bytes)? else {
+        return Ok(bytes);
+    };
+    let id = PartId::of(&bytes);
+    let path = dir().join(format!("{}.wasm", id.hex()));
+    if let Ok(entry) = std::fs::read(&path)
+        && entry.len() > 32
+        && PartId::of(&entry[32..]).0 == entry[..32]
+    {
+        tracing::info!(component = %id, "pre-initialised snapshot loaded from the cache");
+        return Ok(entry[32..].to_vec());
+    }
+    let started = Instant::now();
+    let snapshot = snapshot(runtime, runtime_bytes, sources).await?;
+    tracing::info!(
+        component = %id,
+        ms = started.elapsed().as_millis() as u64,
+        bytes = snapshot.len(),
+        "pre-initialised the app from its sources"
+    );
+    let mut entry = PartId::of(&snapshot).0.to_vec();
+    entry.extend_from_slice(&snapshot);
+    if let Err(e) = LocalDir::new(dir()).put_now(&format!("{}.wasm", id.hex()), &entry) {
+        tracing::warn!("cannot keep the snapshot in {}: {e:#}", dir().display());
+    }
+    Ok(snapshot)
+}
+
+async fn snapshot(runtime: &Runtime, wasm: &[u8], sources: &str) -> Result<Vec<u8>> {
+    let wizer = Wizer::new();
+    let (cx, instrumented) = wizer
+        .instrument_component(wasm)
+        .map_err(|e| anyhow!("preparing the runtime component for its snapshot: {e:#}"))?;
+    let engine = runtime.inner.engine.clone();
+    // The instrumented runtime is the same for every revision: its code is cached.
+    let component =
+        tokio::task::spawn_blocking(move || super::compiled::compile(&engine, &instrumented))
+            .await?
+            .map_err(|e| anyhow!("compiling the runtime component: {e:#}"))?;
+    let settings = runtime.settings();
+    let placement = Placement::new(None, EnvironmentMap::default());
+    let context = AppContext {
+        app_name: "preinit".into(),
+        app_info: AppInfo::new("preinit", None, &placement.params_prefix)
+            .map_err(|e| anyhow!("{e}"))?,
+        env_map: placement.env_map,
+        dev_mode: false,
+        params: None,
+        databases: None,
+        alerts: Default::default(),
+    };
+    let log = CallLog::new(settings.output_limit_bytes);
+    let call = CallInfo {
+        request_id: "preinit".into(),
+        fn_name: "ion:host/loader.load".into(),
+    };
+    let state = IonState::new(Arc::new(context), call, &log, settings.memory_limit_bytes());
+    let mut store = Store::new(&runtime.inner.engine, state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_epoch_deadline(
+        LOAD_TIMEOUT_SECS * 1000 / super::engine::EPOCH_TICK.as_millis() as u64,
+    );
+    let instance = runtime
+        .inner
+        .linker
+        .instantiate_async(&mut store, &component)
+        .await
+        .map_err(|e| anyhow!("instantiating the runtime component: {e:#}"))?;
+    let load = {
+        let (_, iface) = instance
+            .get_export(&mut store, None, LOADER)
+            .ok_or_else(|| {
+                anyhow!("the component carries app sources but does not export {LOADER}")
+            })?;
+        let (_, func) = instance
+            .get_export(&mut store, Some(&iface), "load")
+            .ok_or_else(|| anyhow!("{LOADER} has no `load` function"))?;
+        instance
+            .get_typed_func::<(&str,), (Result<(), String>,)>(&mut store, func)
+            .map_err(|e| anyhow!("{LOADER}.load has the wrong type: {e:#}"))?
+    };
+    let result = load.call_async(&mut store, (sources,)).await;
+    let output = log.tail(4096);
+    match result {
+        Ok((Ok(()),)) => {}
+        Ok((Err(message),)) => bail!("the app's sources did not load: {message}"),
+        Err(trap) => bail!(
+            "the app's sources did not load: the runtime trapped: {trap:#}{}",
+            if output.is_empty() {
+                String::new()
+            } else {
+                format!("\n{output}")
+            }
+        ),
+    }
+    let snapshot = wizer
+        .snapshot_component(
+            &cx,
+            &mut Snapshotting {
+                store: &mut store,
+                instance,
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("snapshotting the loaded app: {e:#}"))?;
+    Ok(snapshot)
+}
+
+/// Lets Wizer read the loaded instance's state.
+struct Snapshotting<'a> {
+    store: &'a mut Store<IonState>,
+    instance: Instance,
+}
+
+impl Snapshotting<'_> {
+    async fn call<R: Lift + Send + Sync + 'static, O>(
+        &mut self,
+        instance: &str,
+        func: &str,
+        use_ret: impl FnOnce(&mut Store<IonState>, R) -> O,
+    ) -> O {
+        // Wizer added these exports itself; they exist and have these types.
+        let (_, iface) = self
+            .instance
+            .get_export(&mut *self.store, None, instance)
+            .expect("wizer's instrumentation exports its accessors");
+        let (_, export) = self
+            .instance
+            .get_export(&mut *self.store, Some(&iface), func)
+            .expect("wizer's instrumentation exports its accessors");
+        let f = self
+            .instance
+            .get_typed_func::<(), (R,)>(&mut *self.store, export)
+            .expect("wizer's accessors have the types it asks for");
+        let ret = f
+            .call_async(&mut *self.store, ())
+            .await
+            .expect("reading the instance's state does not trap")
+            .0;
+        use_ret(&mut *self.store, ret)
+    }
+}
+
+impl ComponentInstanceState for Snapshotting<'_> {
+    async fn call_func_ret_list_u8(
+        &mut self,
+        instance: &str,
+        func: &str,
+        contents: impl FnOnce(&[u8]) + Send,
+    ) {
+        self.call(instance, func, |store, list: WasmList<u8>| {
+            contents(list.as_le_slice(&*store))
+        })
+        .await
+    }
+
+    async fn call_func_ret_s32(&mut self, instance: &str, func: &str) -> i32 {
+        self.call(instance, func, |_, r| r).await
+    }
+
+    async fn call_func_ret_s64(&mut self, instance: &str, func: &str) -> i64 {
+        self.call(instance, func, |_, r| r).await
+    }
+
+    async fn call_func_ret_f32(&mut self, instance: &str, func: &str) -> u32 {
+        self.call(instance, func, |_, r: f32| r.to_bits()).await
+    }
+
+    async fn call_func_ret_f64(&mut self, instance: &str, func: &str) -> u64 {
+        self.call(instance, func, |_, r: f64| r.to_bits()).await
+    }
+}
