@@ -115,7 +115,7 @@ fn runaway_recursion_fails_clearly() {
 fn unknown_names_and_bad_input_exit_2() {
     let out = invoke("examples/starter", &["nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("nope is neither a lambda in :lambdas (echo, get-items-by-type, get-schema, items-by-type)"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nope is neither a lambda in :lambdas (context, echo, fail, get-items-by-type, get-schema, items-by-type)"), "{}", stderr(&out));
     let out = invoke("examples/starter", &["ion.starter/feature-item?", "[1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(

@@ -20,7 +20,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
-        if name == "target" {
+        if name == "target" || name == "node_modules" {
             continue;
         }
         if entry.file_type().unwrap().is_dir() {

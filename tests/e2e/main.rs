@@ -2,6 +2,7 @@
 //! this test run, driven through the real `host` binary and through the runtime library.
 
 mod cli;
+mod conformance;
 mod console;
 mod crash;
 mod db;
@@ -18,6 +19,7 @@ mod metrics;
 mod moto;
 mod params;
 mod runtime;
+mod sdk;
 mod server;
 mod store;
 mod support;

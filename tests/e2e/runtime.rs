@@ -241,6 +241,8 @@ async fn describe_reports_every_ion_with_kind_and_doc() {
             "ion.starter/get-schema",
             "ion.starter/get-items-by-type",
             "ion.starter/web",
+            "ion.starter/fail",
+            "ion.starter/context",
             "ion.starter/create-item",
             "ion.starter/feature-item?",
             "ion.starter/display-name"
@@ -254,7 +256,7 @@ async fn describe_reports_every_ion_with_kind_and_doc() {
             Some("Echos input".into())
         )
     );
-    assert_eq!(fns[4].1, "transaction function");
+    assert_eq!(fns[6].1, "transaction function");
 }
 
 /// Polls every future to completion, concurrently.

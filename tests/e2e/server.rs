@@ -55,6 +55,15 @@ impl Server {
         Self::launch(cmd, &[])
     }
 
+    /// `host serve --no-build --app DIR` with `env` added and `extra` arguments.
+    pub fn serve_app(dir: &std::path::Path, env: &[(&str, &str)], extra: &[&str]) -> Server {
+        let mut cmd = host();
+        cmd.args(["serve", "--no-build", "--app"])
+            .arg(dir)
+            .envs(env.iter().copied());
+        Self::launch(cmd, extra)
+    }
+
     fn spawn(command: &[&str], dir: &std::path::Path, extra: &[&str]) -> Server {
         let mut cmd = host();
         cmd.args(command).arg("--app").arg(dir);

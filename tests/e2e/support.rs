@@ -1,13 +1,16 @@
 //! Test support: builds the guest apps once per test run with `host build`, and runs the
 //! `host` binary with a clean environment.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 /// The apps the tests use, built once.
-pub const APPS: [&str; 3] = [
+pub const APPS: [&str; 5] = [
     "examples/starter",
+    "examples/starter-py",
+    "examples/starter-js",
     "tests/guests/hostile",
     "tests/guests/wasi-http",
 ];
@@ -69,29 +72,33 @@ pub fn host() -> Command {
     cmd
 }
 
-/// The folder of app `name` (a path in `APPS`), built.
+/// The folder of app `name` (a path in `APPS`), built once per test run (on first use, so
+/// a test waits only for the apps it uses).
 pub fn app(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        for app in APPS {
-            let out = host()
-                .args(["build", "--app"])
-                .arg(repo().join(app))
-                .output()
-                .expect("running host build");
-            assert!(
-                out.status.success(),
-                "host build --app {app} failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let printed = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                printed.trim().ends_with("target/ion/app.wasm"),
-                "host build printed {printed}"
-            );
-        }
-    });
-    assert!(APPS.contains(&name), "{name} is not one of the test apps");
+    static BUILT: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let app = *APPS
+        .iter()
+        .find(|a| **a == name)
+        .unwrap_or_else(|| panic!("{name} is not one of the test apps"));
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.contains(app) {
+        let out = host()
+            .args(["build", "--app"])
+            .arg(repo().join(app))
+            .output()
+            .expect("running host build");
+        assert!(
+            out.status.success(),
+            "host build --app {app} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            printed.trim().ends_with("target/ion/app.wasm"),
+            "host build printed {printed}"
+        );
+        built.insert(app);
+    }
     repo().join(name)
 }
 

@@ -1,10 +1,16 @@
 //! Datomic's ion-starter, ported: an echo lambda, the tutorial schema, items by type as a
 //! lambda and as a web handler, a transaction function, a query function and an xform.
+//!
+//! Beyond the tutorial, the starter shows the rest of the SDK (errors of every category,
+//! the Lambda context, the request map, env, params, cast, EDN) — the "starter contract"
+//! in docs/conformance.md that the Python and JavaScript starters implement too, and that
+//! one conformance suite checks in all three languages.
 
 #[ion::app(namespace = "ion.starter")]
 mod starter {
     use ion::edn::{keyword, read, string};
-    use ion::{Arg, Context, Db, Edn, Error, Request, Response};
+    use ion::{Arg, Category, Context, Db, Edn, Error, Request, Response};
+    use std::collections::BTreeMap;
 
     /// The schema of the Datomic docs tutorial's inventory.
     const SCHEMA: &str = r#"[{:db/ident :inv/sku :db/valueType :db.type/string :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
@@ -53,8 +59,69 @@ mod starter {
             ("post", "/echo") => Ok(Response::new(200)
                 .header("content-type", request.header("content-type").unwrap_or("application/octet-stream"))
                 .body(request.body.clone().unwrap_or_default())),
+            ("get", "/request") => Ok(Response::edn(200, &request_edn(request))),
+            ("get", "/env") => Ok(Response::edn(
+                200,
+                &Edn::Map([(keyword("env"), ion::get_env()), (keyword("app-info"), ion::get_app_info())].into_iter().collect()),
+            )),
+            ("get", "/params") => {
+                let params = match request.query_param("path") {
+                    Some(path) => ion::get_params(&path)?,
+                    None => ion::get_app_params()?,
+                };
+                Ok(Response::edn(200, &Edn::Map(params.into_iter().map(|(k, v)| (string(k), string(v))).collect())))
+            }
+            ("post", "/cast") => {
+                let data = read(&request.body_text()).map_err(|e| Error::incorrect(format!("the body is not EDN: {e}")))?;
+                match request.query_param("kind").as_deref() {
+                    Some("event") => ion::cast::event(&data)?,
+                    Some("alert") => ion::cast::alert(&data)?,
+                    Some("metric") => ion::cast::metric(&data)?,
+                    Some("dev") => ion::cast::dev(&data)?,
+                    other => return Err(Error::incorrect(format!("kind must be event, alert, metric or dev; got {other:?}"))),
+                }
+                Ok(Response::new(204))
+            }
+            ("get", "/fail") => Err(failure(
+                &request.query_param("category").unwrap_or_default(),
+                &request.query_param("message").unwrap_or_default(),
+            )),
+            ("post", "/edn") => {
+                let value = read(&request.body_text()).map_err(|e| Error::incorrect(format!("the body is not EDN: {e}")))?;
+                Ok(Response::edn(200, &value))
+            }
+            ("get", "/crash") => panic!("boom"),
             _ => Ok(Response::text(404, format!("no route for {} {}", request.request_method, request.uri))),
         }
+    }
+
+    /// Fails with the anomaly category its input names: `{"category": "busy", "message": "…"}`.
+    #[ion::lambda]
+    pub fn fail(input: &str, _ctx: &Context) -> Result<String, Error> {
+        let json: serde_json::Value =
+            serde_json::from_str(input).map_err(|e| Error::incorrect(format!("input is not JSON: {e}")))?;
+        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        Err(failure(&text("category"), &text("message")))
+    }
+
+    /// Returns the Lambda context it was given, as JSON.
+    #[ion::lambda]
+    pub fn context(_input: &str, ctx: &Context) -> Result<String, Error> {
+        let edn_text = |v: &Option<Edn>| v.as_ref().map(|v| serde_json::Value::from(ion::edn::print(v)));
+        Ok(serde_json::json!({
+            "awsRequestId": ctx.aws_request_id,
+            "functionName": ctx.function_name,
+            "functionVersion": ctx.function_version,
+            "invokedFunctionArn": ctx.invoked_function_arn,
+            "logGroupName": ctx.log_group_name,
+            "logStreamName": ctx.log_stream_name,
+            "memoryLimitInMB": ctx.memory_limit_in_mb,
+            "deadlineMs": ctx.deadline_ms,
+            "remainingTimeInMillis": ctx.remaining_time_in_millis(),
+            "identity": edn_text(&ctx.identity),
+            "clientContext": edn_text(&ctx.client_context),
+        })
+        .to_string())
     }
 
     /// Transaction fn that creates data to make a new item: args sku, size, color, type.
@@ -100,6 +167,63 @@ mod starter {
             Edn::Nil => Ok(Edn::Nil),
             other => Err(Error::incorrect(format!("display-name takes a keyword, got {}", ion::edn::print(other)))),
         }
+    }
+
+    /// An error of the category named (as in the WIT contract), with `message`.
+    fn failure(category: &str, message: &str) -> Error {
+        let category = match category {
+            "incorrect" => Category::Incorrect,
+            "forbidden" => Category::Forbidden,
+            "not-found" => Category::NotFound,
+            "conflict" => Category::Conflict,
+            "fault" => Category::Fault,
+            "unavailable" => Category::Unavailable,
+            "busy" => Category::Busy,
+            "interrupted" => Category::Interrupted,
+            "unsupported" => Category::Unsupported,
+            other => return Error::incorrect(format!("unknown category: {other}")),
+        };
+        Error::new(category, message).with("ion.starter/category", string(category_name(category)))
+    }
+
+    fn category_name(category: Category) -> &'static str {
+        match category {
+            Category::Incorrect => "incorrect",
+            Category::Forbidden => "forbidden",
+            Category::NotFound => "not-found",
+            Category::Conflict => "conflict",
+            Category::Fault => "fault",
+            Category::Unavailable => "unavailable",
+            Category::Busy => "busy",
+            Category::Interrupted => "interrupted",
+            Category::Unsupported => "unsupported",
+        }
+    }
+
+    /// The request as this SDK sees it, for `GET /request`.
+    fn request_edn(request: &Request) -> Edn {
+        let opt_str = |v: &Option<String>| v.as_ref().map_or(Edn::Nil, |s| string(s.as_str()));
+        let headers = request
+            .headers
+            .iter()
+            .map(|(k, v)| Edn::Vector(vec![string(k.as_str()), string(v.as_str())]))
+            .collect();
+        let fields: BTreeMap<Edn, Edn> = [
+            ("request-method", keyword(&request.request_method)),
+            ("uri", string(request.uri.as_str())),
+            ("query-string", opt_str(&request.query_string)),
+            ("headers", Edn::Vector(headers)),
+            ("protocol", string(request.protocol.as_str())),
+            ("remote-addr", string(request.remote_addr.as_str())),
+            ("scheme", keyword(&request.scheme)),
+            ("server-name", string(request.server_name.as_str())),
+            ("server-port", request.server_port.map_or(Edn::Nil, |p| Edn::Int(p.into()))),
+            ("body-length", Edn::Int(request.body.as_ref().map_or(0, Vec::len) as i64)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (keyword(k), v))
+        .collect();
+        Edn::Map(fields)
     }
 
     /// Items of one type, from the tutorial database.
