@@ -72,6 +72,13 @@ fn engine_config(settings: &InstanceSettings) -> Config {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.memory_init_cow(true);
+    // Revisions of one app share most functions (all of an interpreted runtime's): reuse
+    // their machine code across compiles.
+    if let Err(e) =
+        config.enable_incremental_compilation(Arc::new(super::function_cache::FunctionCache::new()))
+    {
+        tracing::warn!("compiling without the function cache: {e:#}");
+    }
     config.max_wasm_stack(settings.stack_limit_kib as usize * 1024);
     let max = settings.max_instances;
     let mut pool = PoolingAllocationConfig::default();

@@ -13,6 +13,7 @@ pub mod compiled;
 pub mod db_fns;
 mod engine;
 mod entry;
+mod function_cache;
 mod host_cast;
 mod host_db;
 mod host_env;
