@@ -171,32 +171,9 @@ mod starter {
 
     /// An error of the category named (as in the WIT contract), with `message`.
     fn failure(category: &str, message: &str) -> Error {
-        let category = match category {
-            "incorrect" => Category::Incorrect,
-            "forbidden" => Category::Forbidden,
-            "not-found" => Category::NotFound,
-            "conflict" => Category::Conflict,
-            "fault" => Category::Fault,
-            "unavailable" => Category::Unavailable,
-            "busy" => Category::Busy,
-            "interrupted" => Category::Interrupted,
-            "unsupported" => Category::Unsupported,
-            other => return Error::incorrect(format!("unknown category: {other}")),
-        };
-        Error::new(category, message).with("ion.starter/category", string(category_name(category)))
-    }
-
-    fn category_name(category: Category) -> &'static str {
-        match category {
-            Category::Incorrect => "incorrect",
-            Category::Forbidden => "forbidden",
-            Category::NotFound => "not-found",
-            Category::Conflict => "conflict",
-            Category::Fault => "fault",
-            Category::Unavailable => "unavailable",
-            Category::Busy => "busy",
-            Category::Interrupted => "interrupted",
-            Category::Unsupported => "unsupported",
+        match Category::from_name(category) {
+            Some(c) => Error::new(c, message).with("ion.starter/category", string(c.name())),
+            None => Error::incorrect(format!("unknown category: {category}")),
         }
     }
 

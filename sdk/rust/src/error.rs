@@ -28,6 +28,41 @@ pub enum Category {
     Unsupported,
 }
 
+impl Category {
+    /// Every category, in the contract's order.
+    pub const ALL: [Category; 9] = [
+        Category::Incorrect,
+        Category::Forbidden,
+        Category::NotFound,
+        Category::Conflict,
+        Category::Fault,
+        Category::Unavailable,
+        Category::Busy,
+        Category::Interrupted,
+        Category::Unsupported,
+    ];
+
+    /// The category's name in the WIT contract and in anomalies: `not-found`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Incorrect => "incorrect",
+            Category::Forbidden => "forbidden",
+            Category::NotFound => "not-found",
+            Category::Conflict => "conflict",
+            Category::Fault => "fault",
+            Category::Unavailable => "unavailable",
+            Category::Busy => "busy",
+            Category::Interrupted => "interrupted",
+            Category::Unsupported => "unsupported",
+        }
+    }
+
+    /// The category named `name` (as `name()` spells it), if any.
+    pub fn from_name(name: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
 /// An ion's error. Any `std::error::Error` converts into a `fault` with its message, so
 /// `?` works on ordinary results.
 #[derive(Debug, Clone, PartialEq)]
