@@ -26,13 +26,59 @@ fn edit(file: &Path, from: &str, to: &str) {
 #[test]
 fn an_edited_ion_is_swapped_in_while_requests_keep_succeeding() {
     let dir = starter_copy();
-    let s = Server::dev(&dir);
+    let s = swapped_under_load(&dir, "src/lib.rs");
+    // A change that does not compile keeps the previous build serving.
+    edit(&dir.join("src/lib.rs"), "pub fn echo(", "pub fn echo(oops ");
+    s.wait_for_log("does not build or load");
+    assert_eq!(
+        get(&format!("{}/", s.http)),
+        (200, "Hello again from ion.starter".to_owned())
+    );
+}
+
+#[test]
+fn an_edited_python_ion_is_swapped_in_while_requests_keep_succeeding() {
+    let dir = std::env::temp_dir().join(format!("ion-dev-starter-py-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    crate::fixtures::copy_dir(&app("examples/starter-py"), &dir);
+    let s = swapped_under_load(&dir, "app.py");
+    // A source that does not load keeps the previous revision serving.
+    edit(&dir.join("app.py"), "def echo(", "def echo(:");
+    s.wait_for_log("does not build or load");
+    assert_eq!(
+        get(&format!("{}/", s.http)),
+        (200, "Hello again from ion.starter".to_owned())
+    );
+}
+
+#[test]
+fn an_edited_javascript_ion_is_swapped_in_while_requests_keep_succeeding() {
+    let dir = std::env::temp_dir().join(format!("ion-dev-starter-js-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let built = app("examples/starter-js");
+    crate::fixtures::copy_dir(&built, &dir);
+    std::os::unix::fs::symlink(built.join("node_modules"), dir.join("node_modules")).unwrap();
+    let s = swapped_under_load(&dir, "app.js");
+    // A source that does not build keeps the previous revision serving.
+    edit(&dir.join("app.js"), "function echo(", "function echo(:");
+    s.wait_for_log("does not build or load");
+    assert_eq!(
+        get(&format!("{}/", s.http)),
+        (200, "Hello again from ion.starter".to_owned())
+    );
+}
+
+fn get(url: &str) -> (u16, String) {
+    let mut r = agent().get(url).call().unwrap();
+    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+}
+
+/// Serves the app in `dir` with `host dev`, edits its hello in `file` while two clients
+/// ask all the time, and checks the edit is served with no request failing.
+fn swapped_under_load(dir: &Path, file: &str) -> Server {
+    let s = Server::dev(dir);
     let url = format!("{}/", s.http);
-    let body = |url: &str| {
-        let mut r = agent().get(url).call().unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-    };
-    assert_eq!(body(&url), (200, "Hello from ion.starter".to_owned()));
+    assert_eq!(get(&url), (200, "Hello from ion.starter".to_owned()));
 
     // Load: two clients asking all the time, counting anything but a 200 with a hello.
     let stop = Arc::new(AtomicBool::new(false));
@@ -42,7 +88,7 @@ fn an_edited_ion_is_swapped_in_while_requests_keep_succeeding() {
             let (url, stop, ok, bad) = (url.clone(), stop.clone(), ok.clone(), bad.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let (status, text) = body(&url);
+                    let (status, text) = get(&url);
                     if status == 200 && text.starts_with("Hello") {
                         ok.fetch_add(1, Ordering::Relaxed);
                     } else {
@@ -55,12 +101,12 @@ fn an_edited_ion_is_swapped_in_while_requests_keep_succeeding() {
 
     let edited = Instant::now();
     edit(
-        &dir.join("src/lib.rs"),
+        &dir.join(file),
         "Hello from ion.starter",
         "Hello again from ion.starter",
     );
     let deadline = edited + Duration::from_secs(120);
-    while body(&url).1 != "Hello again from ion.starter" {
+    while get(&url).1 != "Hello again from ion.starter" {
         assert!(
             Instant::now() < deadline,
             "the edit was not served within 120 s; log:\n{}",
@@ -83,12 +129,8 @@ fn an_edited_ion_is_swapped_in_while_requests_keep_succeeding() {
         "too few requests ran during the swap"
     );
     eprintln!(
-        "host dev served the edit after {took:?} ({} requests meanwhile)",
+        "host dev served the edit of {file} after {took:?} ({} requests meanwhile)",
         ok.load(Ordering::Relaxed)
     );
-
-    // A change that does not compile keeps the previous build serving.
-    edit(&dir.join("src/lib.rs"), "pub fn echo(", "pub fn echo(oops ");
-    s.wait_for_log("does not build or load");
-    assert_eq!(body(&url), (200, "Hello again from ion.starter".to_owned()));
+    s
 }
