@@ -43,13 +43,19 @@ fn run(app: &str) {
             failures.push(format!("- {name}: {message}"));
         }
     }
+    let log = tail(&subject.server.log(), 1500).to_owned();
+    let home = subject.home.clone();
+    drop(subject);
+    if failures.is_empty() {
+        let _ = std::fs::remove_dir_all(&home);
+    }
     assert!(
         failures.is_empty(),
-        "{app} failed {} of {} conformance cases:\n{}\n--- node log (tail) ---\n{}",
+        "{app} failed {} of {} conformance cases (its home, {}, is kept):\n{}\n--- node log (tail) ---\n{log}",
         failures.len(),
         cases::ALL.len(),
+        home.display(),
         failures.join("\n"),
-        tail(&subject.server.log(), 1500)
     );
 }
 

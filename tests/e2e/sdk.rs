@@ -78,10 +78,12 @@ fn one_line_change(starter: &str, file: &str) -> (i64, i64) {
         "{}",
         stdout(&out)
     );
-    (
+    let measured = (
         int(&second, &["uploaded", "bytes"]),
         int(&second, &["uploaded", "component-bytes"]),
-    )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    measured
 }
 
 #[test]
@@ -126,4 +128,5 @@ fn a_python_syntax_error_names_its_file_and_line() {
         err.contains("broken.py") && err.contains("line 2"),
         "the error does not name the file and line:\n{err}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
