@@ -1,6 +1,7 @@
 //! End-to-end tests: real wasm components built from `examples/` and `tests/guests/` in
 //! this test run, driven through the real `host` binary and through the runtime library.
 
+mod caches;
 mod cli;
 mod conformance;
 mod console;

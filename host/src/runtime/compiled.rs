@@ -2,7 +2,8 @@
 //! of the component and a hash of the engine's configuration, so loading code this node
 //! has compiled before compiles nothing. An entry carries the SHA-256 of its own bytes
 //! and is checked before use; an entry that fails the check, or that wasmtime refuses,
-//! is compiled afresh and replaced. Lives at `$ION_HOME/cache/compiled`.
+//! is compiled afresh and replaced. Lives at `$ION_HOME/cache/compiled`, within the
+//! caches' budget (`cache_limit`), which each fresh compile enforces.
 
 use crate::store::{LocalDir, PartId, ion_home};
 use anyhow::Result;
@@ -33,6 +34,7 @@ pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         // unchanged since (checked against the SHA-256 stored with them).
         match unsafe { Component::deserialize(engine, &entry[32..]) } {
             Ok(component) => {
+                super::cache_limit::touch(&path);
                 tracing::info!(component = %component_id, "compiled code loaded from the cache");
                 crate::metrics::metrics().compile_cache(true);
                 return Ok(component);
@@ -57,6 +59,7 @@ pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
             if let Err(e) = LocalDir::new(dir()).put_now(&key, &entry) {
                 tracing::warn!("cannot keep compiled code in {}: {e:#}", dir().display());
             }
+            super::cache_limit::enforce();
         }
         Err(e) => tracing::warn!("cannot serialize compiled code: {e:#}"),
     }

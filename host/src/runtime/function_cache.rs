@@ -2,8 +2,9 @@
 //! function, under a hash of Cranelift's key for it (the function's body and everything
 //! that affects its code). Two revisions of an app share most functions — all of a Python
 //! or JavaScript runtime's, whose revisions differ in their memory snapshot — so compiling
-//! a new revision recompiles only what changed. Lives at `$ION_HOME/cache/functions`;
-//! deleting it is always safe (the next compiles are just slower).
+//! a new revision recompiles only what changed. Lives at `$ION_HOME/cache/functions`,
+//! within the caches' budget (`cache_limit`); deleting it is always safe (the next
+//! compiles are just slower).
 
 use crate::store::ion_home;
 use sha2::{Digest, Sha256};
@@ -32,7 +33,11 @@ impl FunctionCache {
 
 impl CacheStore for FunctionCache {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
-        let entry = std::fs::read(self.root.join(Self::name(key))).ok()?;
+        let mut file = std::fs::File::open(self.root.join(Self::name(key))).ok()?;
+        let mut entry = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut entry).ok()?;
+        // Used now: the cache's budget removes the least recently used first.
+        let _ = file.set_modified(std::time::SystemTime::now());
         // An entry carries the SHA-256 of its bytes: a torn or damaged file is a miss.
         if entry.len() < 32 || Sha256::digest(&entry[32..])[..] != entry[..32] {
             return None;

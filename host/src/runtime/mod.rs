@@ -8,6 +8,7 @@
 
 mod app;
 pub mod bindings;
+mod cache_limit;
 mod call;
 pub mod compiled;
 pub mod db_fns;

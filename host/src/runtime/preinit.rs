@@ -107,6 +107,7 @@ pub async fn prepare(runtime: &Runtime, bytes: Vec<u8>) -> Result<Vec<u8>> {
         && entry.len() > 32
         && PartId::of(&entry[32..]).0 == entry[..32]
     {
+        super::cache_limit::touch(&path);
         tracing::info!(component = %id, "pre-initialised snapshot loaded from the cache");
         return Ok(entry[32..].to_vec());
     }

@@ -1,0 +1,156 @@
+//! Keeps the node's on-disk caches within a byte budget. Compiled code
+//! (`cache/compiled`), pre-initialised snapshots (`cache/preinit`) and compiled functions
+//! (`cache/functions`) grow with every revision a node loads — a Python revision leaves
+//! tens of megabytes — so after each fresh compile the entries used least recently are
+//! removed until the caches fit in `ION_CACHE_MAX_BYTES` (default 8 GiB). Hits refresh an
+//! entry's modification time, which is what "recently used" means here. Everything in
+//! these caches can be made again, so removing any entry is always safe.
+
+use crate::store::ion_home;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// The budget when `ION_CACHE_MAX_BYTES` is not set.
+pub const DEFAULT_MAX_BYTES: u64 = 8 << 30;
+
+/// The cache folders under `$ION_HOME/cache` this bounds.
+const DIRS: [&str; 3] = ["compiled", "preinit", "functions"];
+
+/// The budget: `ION_CACHE_MAX_BYTES` (bytes), or the default. A value that is not a
+/// number is reported once and the default used.
+pub fn max_bytes() -> u64 {
+    match std::env::var("ION_CACHE_MAX_BYTES") {
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| {
+            tracing::warn!(
+                value = %text,
+                "ION_CACHE_MAX_BYTES is not a whole number of bytes; using {DEFAULT_MAX_BYTES}"
+            );
+            DEFAULT_MAX_BYTES
+        }),
+        Err(_) => DEFAULT_MAX_BYTES,
+    }
+}
+
+/// Marks a cache entry as just used.
+pub fn touch(path: &Path) {
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
+
+/// What one pass removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Entries removed.
+    pub files: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// What the caches hold after the pass.
+    pub kept_bytes: u64,
+}
+
+/// Bounds this node's caches (see the module's comment).
+pub fn enforce() {
+    let root = ion_home().join("cache");
+    let dirs: Vec<PathBuf> = DIRS.iter().map(|d| root.join(d)).collect();
+    let pruned = prune(&dirs, max_bytes());
+    if pruned.files > 0 {
+        tracing::info!(
+            files = pruned.files,
+            bytes = pruned.bytes,
+            kept_bytes = pruned.kept_bytes,
+            "removed the least recently used cache entries to stay within ION_CACHE_MAX_BYTES"
+        );
+    }
+}
+
+/// Removes the least recently modified files under `dirs` until they hold at most 90% of
+/// `max` bytes (so a pass is not needed after every compile), when they hold more than
+/// `max`.
+pub fn prune(dirs: &[PathBuf], max: u64) -> Pruned {
+    let mut files = Vec::new();
+    for dir in dirs {
+        collect(dir, &mut files);
+    }
+    let mut total: u64 = files.iter().map(|f| f.1).sum();
+    let mut pruned = Pruned::default();
+    if total > max {
+        files.sort_by_key(|f| f.2);
+        let target = max / 10 * 9;
+        for (path, size, _) in files {
+            if total <= target {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= size;
+                pruned.files += 1;
+                pruned.bytes += size;
+            }
+        }
+    }
+    pruned.kept_bytes = total;
+    pruned
+}
+
+fn collect(dir: &Path, out: &mut Vec<(PathBuf, u64, SystemTime)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        // Entries being written (`.tmp-…`) belong to a writer that is still at work.
+        if entry.file_name().to_string_lossy().contains(".tmp") {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            collect(&entry.path(), out);
+        } else {
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            out.push((entry.path(), meta.len(), modified));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_least_recently_used_go_first_down_to_nine_tenths() {
+        let root = std::env::temp_dir().join(format!("ion-cache-limit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let (a, b) = (root.join("a"), root.join("b/sub"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let base = SystemTime::now() - Duration::from_secs(1000);
+        // Ten 100-byte files, file i last used at base + i seconds, across two folders.
+        for i in 0..10u64 {
+            let path = if i % 2 == 0 { &a } else { &b }.join(format!("f{i}"));
+            std::fs::write(&path, [0u8; 100]).unwrap();
+            let file = std::fs::File::open(&path).unwrap();
+            file.set_modified(base + Duration::from_secs(i)).unwrap();
+        }
+        // The oldest is used now: it must outlive the others.
+        touch(&a.join("f0"));
+        let dirs = [a.clone(), root.join("b")];
+        assert_eq!(
+            prune(&dirs, 1000).files,
+            0,
+            "within the budget: nothing goes"
+        );
+        let pruned = prune(&dirs, 600);
+        assert_eq!(pruned.files, 5, "{pruned:?}");
+        assert_eq!(pruned.kept_bytes, 500);
+        for gone in ["f1", "f2", "f3", "f4", "f5"] {
+            let dir = if gone[1..].parse::<u32>().unwrap() % 2 == 0 {
+                &a
+            } else {
+                &b
+            };
+            assert!(!dir.join(gone).exists(), "{gone} was kept");
+        }
+        assert!(a.join("f0").exists(), "the entry used last was removed");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}
