@@ -147,11 +147,23 @@ fn a_push_killed_at_any_point_leaves_no_half_written_part_or_manifest() {
     ok(push(&dir, &store, &noisy_app(&dir, 1, 8 << 20), "warm-up")
         .output()
         .unwrap());
-    let started = Instant::now();
-    ok(push(&dir, &store, &noisy_app(&dir, 3, 8 << 20), "whole")
-        .output()
-        .unwrap());
-    let whole = started.elapsed();
+    // The quicker of two, so the kill points fall inside even a quick push.
+    let whole = [3u64, 4]
+        .into_iter()
+        .map(|seed| {
+            let started = Instant::now();
+            ok(push(
+                &dir,
+                &store,
+                &noisy_app(&dir, seed, 8 << 20),
+                &format!("whole-{seed}"),
+            )
+            .output()
+            .unwrap());
+            started.elapsed()
+        })
+        .min()
+        .unwrap();
     let mut killed = 0;
     for i in 0..8u32 {
         let app = noisy_app(&dir, 100 + i as u64, 8 << 20);
@@ -160,7 +172,7 @@ fn a_push_killed_at_any_point_leaves_no_half_written_part_or_manifest() {
             .unwrap();
         // Kill points spread over the whole push: compile check, encode, part and
         // manifest writes.
-        killed += kill_after(&mut child, whole * (i + 1) / 9) as u32;
+        killed += kill_after(&mut child, whole * (i + 1) / 10) as u32;
         check_store(&store);
     }
     assert!(
@@ -177,7 +189,7 @@ fn a_push_killed_at_any_point_leaves_no_half_written_part_or_manifest() {
         .arg(&store)
         .output()
         .unwrap());
-    assert!(stdout(&listed).contains("whole"), "{}", stdout(&listed));
+    assert!(stdout(&listed).contains("whole-3"), "{}", stdout(&listed));
     ok(host_at(&dir.join("pusher"))
         .args(["gc", "--grace-secs", "0", "--store"])
         .arg(&store)

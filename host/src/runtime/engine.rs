@@ -16,8 +16,17 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 /// yields its thread to other calls.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// How much of each memory stays resident between calls, reset in place.
-const KEEP_RESIDENT: usize = 2 << 20;
+/// How much of each memory stays resident between calls, reset in place: only the pages a
+/// call dirtied are restored (copied back from the image) and stay resident, so a warm
+/// slot costs what its ions touch, up to this. Pages beyond it are decommitted after every
+/// call, which costs page faults on the next and, when other threads run, a TLB shootdown
+/// across cores. Measured on the Python starter (a 30 MiB heap): 2 MiB gives 289 req/s,
+/// 16 MiB 678, 64 MiB ~800; a memory hog's slot keeps up to this much resident after it
+/// (tests/e2e/hostile.rs bounds the total), so 16 MiB is the trade.
+const KEEP_RESIDENT: usize = 16 << 20;
+
+/// How much of each table stays resident between calls.
+const TABLE_KEEP_RESIDENT: usize = 128 << 10;
 
 /// The runtime of one node. Cheap to clone.
 #[derive(Clone)]
@@ -72,6 +81,10 @@ fn engine_config(settings: &InstanceSettings) -> Config {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.memory_init_cow(true);
+    // `ION_PERF_MAP=1`: name ions' functions for `perf` (writes /tmp/perf-PID.map).
+    if std::env::var_os("ION_PERF_MAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     // Revisions of one app share most functions (all of an interpreted runtime's): reuse
     // their machine code across compiles.
     if let Err(e) =
@@ -95,7 +108,7 @@ fn engine_config(settings: &InstanceSettings) -> Config {
     // call; measured, that was most of a hello request's time. Keep memory resident and
     // reset only the pages a call dirtied (found with PAGEMAP_SCAN where the kernel has it).
     pool.linear_memory_keep_resident(KEEP_RESIDENT);
-    pool.table_keep_resident(KEEP_RESIDENT / 16);
+    pool.table_keep_resident(TABLE_KEEP_RESIDENT);
     pool.pagemap_scan(Enabled::Auto);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
