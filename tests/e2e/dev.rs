@@ -26,41 +26,41 @@ fn edit(file: &Path, from: &str, to: &str) {
 #[test]
 fn an_edited_ion_is_swapped_in_while_requests_keep_succeeding() {
     let dir = starter_copy();
-    let s = swapped_under_load(&dir, "src/lib.rs");
-    // A change that does not compile keeps the previous build serving.
-    edit(&dir.join("src/lib.rs"), "pub fn echo(", "pub fn echo(oops ");
-    s.wait_for_log("does not build or load");
-    assert_eq!(
-        get(&format!("{}/", s.http)),
-        (200, "Hello again from ion.starter".to_owned())
-    );
+    swap_then_break(&dir, "src/lib.rs", ("pub fn echo(", "pub fn echo(oops "));
 }
 
 #[test]
 fn an_edited_python_ion_is_swapped_in_while_requests_keep_succeeding() {
-    let dir = std::env::temp_dir().join(format!("ion-dev-starter-py-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    crate::fixtures::copy_dir(&app("examples/starter-py"), &dir);
-    let s = swapped_under_load(&dir, "app.py");
-    // A source that does not load keeps the previous revision serving.
-    edit(&dir.join("app.py"), "def echo(", "def echo(:");
-    s.wait_for_log("does not build or load");
-    assert_eq!(
-        get(&format!("{}/", s.http)),
-        (200, "Hello again from ion.starter".to_owned())
-    );
+    let dir = interpreted_copy("examples/starter-py");
+    swap_then_break(&dir, "app.py", ("def echo(", "def echo(:"));
 }
 
 #[test]
 fn an_edited_javascript_ion_is_swapped_in_while_requests_keep_succeeding() {
-    let dir = std::env::temp_dir().join(format!("ion-dev-starter-js-{}", std::process::id()));
+    let dir = interpreted_copy("examples/starter-js");
+    swap_then_break(&dir, "app.js", ("function echo(", "function echo(:"));
+}
+
+/// A copy of a Python or JavaScript starter in a temporary folder, sharing the built
+/// starter's `node_modules` when it has one.
+fn interpreted_copy(starter: &str) -> std::path::PathBuf {
+    let built = app(starter);
+    let name = starter.rsplit('/').next().unwrap();
+    let dir = std::env::temp_dir().join(format!("ion-dev-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let built = app("examples/starter-js");
     crate::fixtures::copy_dir(&built, &dir);
-    std::os::unix::fs::symlink(built.join("node_modules"), dir.join("node_modules")).unwrap();
-    let s = swapped_under_load(&dir, "app.js");
-    // A source that does not build keeps the previous revision serving.
-    edit(&dir.join("app.js"), "function echo(", "function echo(:");
+    if built.join("node_modules").exists() {
+        std::os::unix::fs::symlink(built.join("node_modules"), dir.join("node_modules")).unwrap();
+    }
+    dir
+}
+
+/// Swaps an edit of `file` in under load, then breaks `file` with `broken` (a
+/// replacement that does not build or load) and checks the last good revision still
+/// serves.
+fn swap_then_break(dir: &Path, file: &str, broken: (&str, &str)) {
+    let s = swapped_under_load(dir, file);
+    edit(&dir.join(file), broken.0, broken.1);
     s.wait_for_log("does not build or load");
     assert_eq!(
         get(&format!("{}/", s.http)),
