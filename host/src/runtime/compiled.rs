@@ -1,22 +1,17 @@
 //! The compiled-code cache: a component's machine code kept on disk under the SHA-256
 //! of the component and a hash of the engine's configuration, so loading code this node
-//! has compiled before compiles nothing. An entry carries the SHA-256 of its own bytes
-//! and is checked before use; an entry that fails the check, or that wasmtime refuses,
-//! is compiled afresh and replaced. Lives at `$ION_HOME/cache/compiled`, within the
-//! caches' budget (`cache_limit`), which each fresh compile enforces.
+//! has compiled before compiles nothing. An entry that fails its check (`disk_cache`), or
+//! that wasmtime refuses, is compiled afresh and replaced. Lives at
+//! `$ION_HOME/cache/compiled`, within the caches' budget, which each fresh compile
+//! enforces.
 
-use crate::store::{LocalDir, PartId, ion_home};
+use super::disk_cache;
+use crate::store::PartId;
 use anyhow::Result;
 use std::hash::{Hash as _, Hasher as _};
-use std::path::PathBuf;
 use std::time::Instant;
 use wasmtime::Engine;
 use wasmtime::component::Component;
-
-/// Where compiled code is kept.
-pub fn dir() -> PathBuf {
-    ion_home().join("cache").join("compiled")
-}
 
 /// Compiles `bytes`, or loads the code compiled for them before.
 pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
@@ -24,17 +19,13 @@ pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
     let key = format!("{}-{:016x}.cwasm", component_id.hex(), h.finish());
-    let path = dir().join(&key);
-    if let Ok(entry) = std::fs::read(&path)
-        && entry.len() > 32
-        && PartId::of(&entry[32..]).0 == entry[..32]
-    {
+    let path = disk_cache::dir("compiled").join(&key);
+    if let Some(code) = disk_cache::read(&path) {
         // SAFETY: the entry was written by `Component::serialize` of this engine
         // configuration (its name carries the configuration's hash) and its bytes are
         // unchanged since (checked against the SHA-256 stored with them).
-        match unsafe { Component::deserialize(engine, &entry[32..]) } {
+        match unsafe { Component::deserialize(engine, &code) } {
             Ok(component) => {
-                super::cache_limit::touch(&path);
                 tracing::info!(component = %component_id, "compiled code loaded from the cache");
                 crate::metrics::metrics().compile_cache(true);
                 return Ok(component);
@@ -54,12 +45,10 @@ pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component> {
     );
     match component.serialize() {
         Ok(code) => {
-            let mut entry = PartId::of(&code).0.to_vec();
-            entry.extend(code);
-            if let Err(e) = LocalDir::new(dir()).put_now(&key, &entry) {
-                tracing::warn!("cannot keep compiled code in {}: {e:#}", dir().display());
+            if let Err(e) = disk_cache::write(&path, &code) {
+                tracing::warn!("cannot keep compiled code in {}: {e:#}", path.display());
             }
-            super::cache_limit::enforce();
+            disk_cache::enforce();
         }
         Err(e) => tracing::warn!("cannot serialize compiled code: {e:#}"),
     }

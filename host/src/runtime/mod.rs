@@ -8,10 +8,10 @@
 
 mod app;
 pub mod bindings;
-mod cache_limit;
 mod call;
 pub mod compiled;
 pub mod db_fns;
+mod disk_cache;
 mod engine;
 mod entry;
 mod function_cache;

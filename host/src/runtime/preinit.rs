@@ -6,7 +6,8 @@
 //! a component is compiled, the host instantiates the runtime, hands it the sources
 //! through `ion:host/loader.load`, and snapshots the instance (Wizer) into an ordinary
 //! component that starts with the app already imported. The snapshot is cached on disk
-//! under the SHA-256 of the input, so each node makes it once per revision.
+//! (`disk_cache`, `preinit`) under the SHA-256 of the input, so each node makes it once
+//! per revision.
 //!
 //! So a revision's runtime is a part every revision shares in the store and a one-line
 //! change uploads only the sources. Owns the section's layout (written by `host build`,
@@ -14,12 +15,12 @@
 
 use super::app::{AppContext, Placement};
 use super::call::CallLog;
+use super::disk_cache;
 use super::engine::Runtime;
 use super::state::{CallInfo, IonState};
 use crate::config::{AppInfo, EnvironmentMap};
-use crate::store::{LocalDir, PartId, ion_home};
+use crate::store::PartId;
 use anyhow::{Result, anyhow, bail};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmparser::{Parser, Payload};
@@ -90,11 +91,6 @@ pub fn split_sources(bytes: &[u8]) -> Result<Option<(&[u8], &str)>> {
     Ok(found)
 }
 
-/// Where snapshots are kept.
-pub fn dir() -> PathBuf {
-    ion_home().join("cache").join("preinit")
-}
-
 /// The component to compile for `bytes`: `bytes` itself, or, when it carries sources,
 /// its runtime pre-initialised with them (made now, or read from the cache).
 pub async fn prepare(runtime: &Runtime, bytes: Vec<u8>) -> Result<Vec<u8>> {
@@ -102,14 +98,10 @@ pub async fn prepare(runtime: &Runtime, bytes: Vec<u8>) -> Result<Vec<u8>> {
         return Ok(bytes);
     };
     let id = PartId::of(&bytes);
-    let path = dir().join(format!("{}.wasm", id.hex()));
-    if let Ok(entry) = std::fs::read(&path)
-        && entry.len() > 32
-        && PartId::of(&entry[32..]).0 == entry[..32]
-    {
-        super::cache_limit::touch(&path);
+    let path = disk_cache::dir("preinit").join(format!("{}.wasm", id.hex()));
+    if let Some(snapshot) = disk_cache::read(&path) {
         tracing::info!(component = %id, "pre-initialised snapshot loaded from the cache");
-        return Ok(entry[32..].to_vec());
+        return Ok(snapshot);
     }
     let started = Instant::now();
     let snapshot = snapshot(runtime, runtime_bytes, sources).await?;
@@ -119,10 +111,8 @@ pub async fn prepare(runtime: &Runtime, bytes: Vec<u8>) -> Result<Vec<u8>> {
         bytes = snapshot.len(),
         "pre-initialised the app from its sources"
     );
-    let mut entry = PartId::of(&snapshot).0.to_vec();
-    entry.extend_from_slice(&snapshot);
-    if let Err(e) = LocalDir::new(dir()).put_now(&format!("{}.wasm", id.hex()), &entry) {
-        tracing::warn!("cannot keep the snapshot in {}: {e:#}", dir().display());
+    if let Err(e) = disk_cache::write(&path, &snapshot) {
+        tracing::warn!("cannot keep the snapshot in {}: {e:#}", path.display());
     }
     Ok(snapshot)
 }

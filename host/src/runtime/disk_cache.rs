@@ -1,25 +1,70 @@
-//! Keeps the node's on-disk caches within a byte budget. Compiled code
-//! (`cache/compiled`), pre-initialised snapshots (`cache/preinit`) and compiled functions
-//! (`cache/functions`) grow with every revision a node loads — a Python revision leaves
-//! tens of megabytes — so after each fresh compile the entries used least recently are
-//! removed until the caches fit in `ION_CACHE_MAX_BYTES` (default 8 GiB). Hits refresh an
-//! entry's modification time, which is what "recently used" means here. Everything in
-//! these caches can be made again, so removing any entry is always safe.
+//! The node's on-disk caches under `$ION_HOME/cache`: compiled code (`compiled`),
+//! pre-initialised snapshots (`preinit`) and compiled functions (`functions`). They share
+//! one entry format — the SHA-256 of the bytes, then the bytes — so a torn or damaged
+//! entry reads as a miss; one way to write an entry (aside, then renamed, without fsync:
+//! an entry lost to a crash is a miss too); and one byte budget. They grow with every
+//! revision a node loads — a Python revision leaves tens of megabytes — so after each fresh
+//! compile the entries used least recently are removed until the caches fit in
+//! `ION_CACHE_MAX_BYTES` (default 8 GiB). Reading an entry refreshes its modification
+//! time, which is what "recently used" means here. Everything in these caches can be made
+//! again, so removing any entry is always safe.
 
 use crate::store::ion_home;
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 /// The budget when `ION_CACHE_MAX_BYTES` is not set.
 pub const DEFAULT_MAX_BYTES: u64 = 8 << 30;
 
-/// The cache folders under `$ION_HOME/cache` this bounds.
+/// The cache folders under `$ION_HOME/cache` this owns.
 const DIRS: [&str; 3] = ["compiled", "preinit", "functions"];
+
+/// The folder of cache `name` (one of `compiled`, `preinit`, `functions`).
+pub fn dir(name: &str) -> PathBuf {
+    debug_assert!(
+        DIRS.contains(&name),
+        "{name} is not one of the node's caches"
+    );
+    ion_home().join("cache").join(name)
+}
+
+/// The bytes of the entry at `path`, when it exists and is whole; marks it used.
+pub fn read(path: &Path) -> Option<Vec<u8>> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut entry = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut entry).ok()?;
+    if entry.len() < 32 || Sha256::digest(&entry[32..])[..] != entry[..32] {
+        return None;
+    }
+    let _ = file.set_modified(SystemTime::now());
+    entry.drain(..32);
+    Some(entry)
+}
+
+/// Writes `bytes` as the entry at `path`. Readers never see half an entry: it is
+/// written aside and renamed into place.
+pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut entry = Sha256::digest(bytes).to_vec();
+    entry.extend_from_slice(bytes);
+    let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
+    let written = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&tmp, &entry))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
 
 /// The budget: `ION_CACHE_MAX_BYTES` (bytes), or the default. A value that is not a
 /// number is reported once and the default used.
 pub fn max_bytes() -> u64 {
-    match std::env::var("ION_CACHE_MAX_BYTES") {
+    static MAX: OnceLock<u64> = OnceLock::new();
+    *MAX.get_or_init(|| match std::env::var("ION_CACHE_MAX_BYTES") {
         Ok(text) => text.trim().parse().unwrap_or_else(|_| {
             tracing::warn!(
                 value = %text,
@@ -28,14 +73,7 @@ pub fn max_bytes() -> u64 {
             DEFAULT_MAX_BYTES
         }),
         Err(_) => DEFAULT_MAX_BYTES,
-    }
-}
-
-/// Marks a cache entry as just used.
-pub fn touch(path: &Path) {
-    if let Ok(file) = std::fs::File::open(path) {
-        let _ = file.set_modified(SystemTime::now());
-    }
+    })
 }
 
 /// What one pass removed.
@@ -51,8 +89,7 @@ pub struct Pruned {
 
 /// Bounds this node's caches (see the module's comment).
 pub fn enforce() {
-    let root = ion_home().join("cache");
-    let dirs: Vec<PathBuf> = DIRS.iter().map(|d| root.join(d)).collect();
+    let dirs: Vec<PathBuf> = DIRS.iter().map(|d| dir(d)).collect();
     let pruned = prune(&dirs, max_bytes());
     if pruned.files > 0 {
         tracing::info!(
@@ -132,7 +169,8 @@ mod tests {
             file.set_modified(base + Duration::from_secs(i)).unwrap();
         }
         // The oldest is used now: it must outlive the others.
-        touch(&a.join("f0"));
+        let f0 = std::fs::File::open(a.join("f0")).unwrap();
+        f0.set_modified(SystemTime::now()).unwrap();
         let dirs = [a.clone(), root.join("b")];
         assert_eq!(
             prune(&dirs, 1000).files,
@@ -151,6 +189,29 @@ mod tests {
             assert!(!dir.join(gone).exists(), "{gone} was kept");
         }
         assert!(a.join("f0").exists(), "the entry used last was removed");
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn an_entry_reads_back_whole_marks_itself_used_and_a_damaged_one_is_a_miss() {
+        let root = std::env::temp_dir().join(format!("ion-disk-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let path = root.join("ab/entry");
+        write(&path, b"machine code").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(1000);
+        std::fs::File::open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        assert_eq!(read(&path).as_deref(), Some(&b"machine code"[..]));
+        let used = std::fs::metadata(&path).unwrap().modified().unwrap();
+        assert!(used > old, "reading did not mark the entry used");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(read(&path), None, "a damaged entry was read");
+        assert_eq!(read(&root.join("missing")), None);
         let _ = std::fs::remove_dir_all(&root);
     }
 }
