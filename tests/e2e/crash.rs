@@ -94,21 +94,13 @@ fn noisy_app(dir: &Path, seed: u64, size: usize) -> PathBuf {
             x as u8
         })
         .collect();
-    let mut section = vec![5u8];
-    section.extend_from_slice(b"noise");
-    section.extend_from_slice(&noise);
-    wasm.push(0);
-    let mut len = section.len();
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            wasm.push(byte);
-            break;
-        }
-        wasm.push(byte | 0x80);
-    }
-    wasm.extend_from_slice(&section);
+    wasm_encoder::Section::append_to(
+        &wasm_encoder::CustomSection {
+            name: "noise".into(),
+            data: noise.into(),
+        },
+        &mut wasm,
+    );
     std::fs::write(to.join("target/ion/app.wasm"), wasm).unwrap();
     to
 }

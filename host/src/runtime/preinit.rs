@@ -23,6 +23,7 @@ use crate::store::PartId;
 use anyhow::{Result, anyhow, bail};
 use std::sync::Arc;
 use std::time::Instant;
+use wasm_encoder::{CustomSection, Section as _};
 use wasmparser::{Parser, Payload};
 use wasmtime::Store;
 use wasmtime::component::{Instance, Lift, WasmList};
@@ -37,29 +38,20 @@ const LOADER: &str = "ion:host/loader@0.1.0";
 /// How long loading an app's sources may take.
 const LOAD_TIMEOUT_SECS: u64 = 120;
 
-/// Appends `sources` (JSON text) to `runtime` as the sources section.
-pub fn attach_sources(runtime: &[u8], sources: &str) -> Vec<u8> {
-    let mut section = Vec::new();
-    leb(&mut section, SOURCES_SECTION.len() as u64);
-    section.extend_from_slice(SOURCES_SECTION.as_bytes());
-    section.extend_from_slice(sources.as_bytes());
-    let mut out = runtime.to_vec();
-    out.push(0); // custom section id
-    leb(&mut out, section.len() as u64);
-    out.extend(section);
-    out
+/// The sources section holding `sources`, encoded as it ends a component.
+fn sources_section(sources: &[u8]) -> Vec<u8> {
+    let mut encoded = Vec::new();
+    CustomSection {
+        name: SOURCES_SECTION.into(),
+        data: sources.into(),
+    }
+    .append_to(&mut encoded);
+    encoded
 }
 
-fn leb(out: &mut Vec<u8>, mut n: u64) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
+/// Appends `sources` (JSON text) to `runtime` as the sources section.
+pub fn attach_sources(runtime: &[u8], sources: &str) -> Vec<u8> {
+    [runtime, &sources_section(sources.as_bytes())].concat()
 }
 
 /// Splits a component into its runtime and its sources, when it carries sources (as the
@@ -73,17 +65,12 @@ pub fn split_sources(bytes: &[u8]) -> Result<Option<(&[u8], &str)>> {
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),
             Payload::CustomSection(c) if depth == 0 && c.name() == SOURCES_SECTION => {
-                let range = c.range();
-                let range = range.start as usize..range.end as usize;
-                let mut header = Vec::new();
-                leb(&mut header, range.len() as u64);
-                let start = range.start - 1 - header.len();
-                if range.end != bytes.len() {
+                let Some(runtime) = bytes.strip_suffix(sources_section(c.data()).as_slice()) else {
                     bail!("the {SOURCES_SECTION} section must be the component's last section");
-                }
+                };
                 let text = std::str::from_utf8(c.data())
                     .map_err(|e| anyhow!("the {SOURCES_SECTION} section is not UTF-8: {e}"))?;
-                found = Some((&bytes[..start], text));
+                found = Some((runtime, text));
             }
             _ => {}
         }
@@ -259,5 +246,35 @@ impl ComponentInstanceState for Snapshotting<'_> {
 
     async fn call_func_ret_f64(&mut self, instance: &str, func: &str) -> u64 {
         self.call(instance, func, |_, r: f64| r.to_bits()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest component: the preamble alone.
+    const EMPTY_COMPONENT: &[u8] = b"\0asm\x0d\0\x01\0";
+
+    #[test]
+    fn sources_attach_as_the_last_section_and_split_off_again() {
+        assert_eq!(split_sources(EMPTY_COMPONENT).unwrap(), None);
+        let sources = r#"{"app.py": "print('ü')"}"#;
+        let with = attach_sources(EMPTY_COMPONENT, sources);
+        assert_eq!(
+            split_sources(&with).unwrap(),
+            Some((EMPTY_COMPONENT, sources))
+        );
+        let mut after = with.clone();
+        CustomSection {
+            name: "later".into(),
+            data: b"x".into(),
+        }
+        .append_to(&mut after);
+        let err = split_sources(&after).unwrap_err().to_string();
+        assert!(
+            err.contains("must be the component's last section"),
+            "{err}"
+        );
     }
 }
