@@ -566,22 +566,25 @@ fn api_gateway(s: &Subject) {
     assert_eq!(out["body"], "no route for get /my/path", "{out}");
 }
 
-/// A database of the subject's own, beside the node's, for CLI-driven calls.
-fn cli_db(s: &Subject) -> (String, String) {
+/// `host db --db-dir D --app APP --no-build ARGS...` on a database of the subject's own,
+/// beside the node's (filled on first use), so the app's functions run through the CLI.
+fn db_cli(s: &Subject, args: &[&str]) -> std::process::Output {
     let dir = s.home.join("cli-db");
     if !dir.join(DB).exists() {
         fill_tutorial(&s.dir, &s.home, Some(&dir));
     }
-    (
-        dir.to_str().unwrap().to_owned(),
-        s.dir.to_str().unwrap().to_owned(),
+    let (dir, app) = (dir.to_str().unwrap(), s.dir.to_str().unwrap());
+    s.host(
+        &[
+            &["db", "--db-dir", dir, "--app", app, "--no-build"][..],
+            args,
+        ]
+        .concat(),
     )
 }
 
 fn tx_fn(s: &Subject) {
-    let (db_dir, app) = cli_db(s);
-    let db = ["db", "--db-dir", &db_dir, "--app", &app, "--no-build"];
-    let run = |tail: &[&str]| s.host(&[&db[..], tail].concat());
+    let run = |args: &[&str]| db_cli(s, args);
     let out = run(&[
         "transact",
         DB,
@@ -607,18 +610,14 @@ fn tx_fn(s: &Subject) {
 }
 
 fn query_fn(s: &Subject) {
-    let (db_dir, app) = cli_db(s);
-    let out = s.host(&[
-        "db",
-        "--db-dir",
-        &db_dir,
-        "--app",
-        &app,
-        "--no-build",
-        "q",
-        DB,
-        "[:find ?sku :where [?e :inv/sku ?sku] [(ion.starter/feature-item? ?sku)]]",
-    ]);
+    let out = db_cli(
+        s,
+        &[
+            "q",
+            DB,
+            "[:find ?sku :where [?e :inv/sku ?sku] [(ion.starter/feature-item? ?sku)]]",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         result_set(&stdout(&out)),
@@ -633,19 +632,15 @@ fn query_fn(s: &Subject) {
 }
 
 fn xform(s: &Subject) {
-    let (db_dir, app) = cli_db(s);
-    let out = s.host(&[
-        "db",
-        "--db-dir",
-        &db_dir,
-        "--app",
-        &app,
-        "--no-build",
-        "pull",
-        DB,
-        "[:inv/sku [:inv/type :xform ion.starter/display-name]]",
-        "[:inv/sku \"SKU-42\"]",
-    ]);
+    let out = db_cli(
+        s,
+        &[
+            "pull",
+            DB,
+            "[:inv/sku [:inv/type :xform ion.starter/display-name]]",
+            "[:inv/sku \"SKU-42\"]",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         ion_edn::read(stdout(&out).trim()).unwrap(),

@@ -167,23 +167,21 @@ pub fn fill_tutorial(dir: &Path, home: &Path, db_dir: Option<&Path>) {
         String::from_utf8(out.stdout).unwrap()
     };
     let app = dir.to_str().unwrap();
-    let db_args: Vec<String> = db_dir
-        .map(|d| vec!["--db-dir".into(), d.to_str().unwrap().into()])
-        .unwrap_or_default();
-    let db_args: Vec<&str> = db_args.iter().map(String::as_str).collect();
-    let with = |head: &[&str], tail: &[&str]| {
-        let mut v: Vec<&str> = head.to_vec();
-        v.extend(&db_args);
-        v.extend(tail);
+    let db_dir = db_dir.map(|d| d.to_str().unwrap());
+    // `host db [--db-dir D] [--app APP --no-build] ARGS...`
+    let db = |with_app: bool, args: &[&str]| {
+        let mut v = vec!["db"];
+        v.extend(db_dir.iter().flat_map(|d| ["--db-dir", d]));
+        if with_app {
+            v.extend(["--app", app, "--no-build"]);
+        }
+        v.extend(args);
         run(&v)
     };
-    with(&["db"], &["create", DB]);
+    db(false, &["create", DB]);
     let schema = run(&["invoke", "--app", app, "--no-build", "get-schema"]);
-    with(&["db"], &["transact", DB, schema.trim()]);
-    with(
-        &["db", "--app", app, "--no-build"],
-        &["transact", DB, ITEMS],
-    );
+    db(false, &["transact", DB, schema.trim()]);
+    db(true, &["transact", DB, ITEMS]);
 }
 
 /// An HTTP Direct response.
