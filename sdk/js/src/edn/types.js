@@ -19,8 +19,8 @@ export class EdnError extends Error {
 const keywords = new Map();
 const symbols = new Map();
 
-/** A keyword, `:name` or `:ns/name`. Interned: `keyword('a') === keyword('a')`. */
-export class Keyword {
+/** What keywords and symbols share: a name, maybe qualified by a namespace (`ns/name`). */
+class Named {
   constructor(name) {
     this.fqn = name;
     Object.freeze(this);
@@ -35,25 +35,17 @@ export class Keyword {
     const i = this.fqn.indexOf('/');
     return i > 0 ? this.fqn.slice(i + 1) : this.fqn;
   }
+}
+
+/** A keyword, `:name` or `:ns/name`. Interned: `keyword('a') === keyword('a')`. */
+export class Keyword extends Named {
   toString() {
     return ':' + this.fqn;
   }
 }
 
 /** A symbol, `name` or `ns/name`. Interned like keywords. */
-export class Sym {
-  constructor(name) {
-    this.fqn = name;
-    Object.freeze(this);
-  }
-  get namespace() {
-    const i = this.fqn.indexOf('/');
-    return i > 0 ? this.fqn.slice(0, i) : null;
-  }
-  get name() {
-    const i = this.fqn.indexOf('/');
-    return i > 0 ? this.fqn.slice(i + 1) : this.fqn;
-  }
+export class Sym extends Named {
   toString() {
     return this.fqn;
   }
