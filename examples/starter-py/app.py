@@ -43,6 +43,14 @@ def echo(input, context):
     return input
 
 
+def json_input(input):
+    """A lambda's input read as JSON; input that is not JSON is `incorrect`."""
+    try:
+        return json.loads(input)
+    except ValueError as e:
+        raise IonError.incorrect(f"input is not JSON: {e}") from None
+
+
 @ion.lambda_
 def get_schema(input, context):
     """returns the schema for the Datomic docs tutorial"""
@@ -52,10 +60,7 @@ def get_schema(input, context):
 @ion.lambda_
 def get_items_by_type(input, context):
     """Lambda handler that returns items by type: input {"type": "shirt"}."""
-    try:
-        data = json.loads(input)
-    except ValueError as e:
-        raise IonError.incorrect(f"input is not JSON: {e}") from None
+    data = json_input(input)
     item_type = data.get("type") if isinstance(data, dict) else None
     if not isinstance(item_type, str):
         raise IonError.incorrect('input needs a "type" string, e.g. {"type": "shirt"}')
@@ -65,10 +70,7 @@ def get_items_by_type(input, context):
 @ion.lambda_
 def fail(input, context):
     """Fails with the anomaly category its input names: {"category": "busy", "message": "m"}."""
-    try:
-        data = json.loads(input)
-    except ValueError as e:
-        raise IonError.incorrect(f"input is not JSON: {e}") from None
+    data = json_input(input)
     if not isinstance(data, dict) or not isinstance(data.get("category"), str):
         raise IonError.incorrect('input needs a "category" string, e.g. {"category": "busy"}')
     raise failure(data["category"], str(data.get("message", "")))

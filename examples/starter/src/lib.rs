@@ -37,8 +37,7 @@ mod starter {
     /// Lambda handler that returns items by type: input `{"type": "shirt"}`.
     #[ion::lambda]
     pub fn get_items_by_type(input: &str, _ctx: &Context) -> Result<String, Error> {
-        let json: serde_json::Value =
-            serde_json::from_str(input).map_err(|e| Error::incorrect(format!("input is not JSON: {e}")))?;
+        let json = json_input(input)?;
         let Some(item_type) = json.get("type").and_then(|t| t.as_str()) else {
             return Err(Error::incorrect("input needs a \"type\" string, e.g. {\"type\": \"shirt\"}"));
         };
@@ -98,8 +97,7 @@ mod starter {
     /// Fails with the anomaly category its input names: `{"category": "busy", "message": "…"}`.
     #[ion::lambda]
     pub fn fail(input: &str, _ctx: &Context) -> Result<String, Error> {
-        let json: serde_json::Value =
-            serde_json::from_str(input).map_err(|e| Error::incorrect(format!("input is not JSON: {e}")))?;
+        let json = json_input(input)?;
         let text = |key: &str| json.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         Err(failure(&text("category"), &text("message")))
     }
@@ -167,6 +165,11 @@ mod starter {
             Edn::Nil => Ok(Edn::Nil),
             other => Err(Error::incorrect(format!("display-name takes a keyword, got {}", ion::edn::print(other)))),
         }
+    }
+
+    /// A lambda's input read as JSON; input that is not JSON is `incorrect`.
+    fn json_input(input: &str) -> Result<serde_json::Value, Error> {
+        serde_json::from_str(input).map_err(|e| Error::incorrect(format!("input is not JSON: {e}")))
     }
 
     /// An error of the category named (as in the WIT contract), with `message`.
