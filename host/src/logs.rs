@@ -5,8 +5,33 @@
 
 use std::collections::VecDeque;
 use std::io::Write;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex, OnceLock};
 use tokio::sync::broadcast;
+
+/// The compute group and node id this process serves as, for the lines logged about a
+/// call (a node serves one group; its id is known once it has registered).
+static GROUP: OnceLock<String> = OnceLock::new();
+static NODE: OnceLock<String> = OnceLock::new();
+
+/// Records the compute group this process serves (the first one set wins).
+pub fn set_group(group: &str) {
+    let _ = GROUP.set(group.to_owned());
+}
+
+/// Records this node's id (the first one set wins).
+pub fn set_node(id: &str) {
+    let _ = NODE.set(id.to_owned());
+}
+
+/// The compute group this process serves, `none` before one is known.
+pub fn group() -> &'static str {
+    GROUP.get().map_or("none", String::as_str)
+}
+
+/// This node's id, `local` for a node that has not registered in a store.
+pub fn node() -> &'static str {
+    NODE.get().map_or("local", String::as_str)
+}
 
 /// Lines kept for readers that arrive later.
 pub const KEEP: usize = 5000;

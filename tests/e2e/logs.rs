@@ -28,21 +28,16 @@ fn cast_events_are_json_lines_with_app_revision_group_node_ion_and_request_id() 
     assert_eq!(v["fields"]["app"], "hostile", "{line}");
     assert_eq!(v["fields"]["ion"], "hostile/cast", "{line}");
     assert_eq!(v["fields"]["request_id"], id.as_str(), "{line}");
-    let spans = v["spans"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no spans: {line}"));
-    let request = spans.iter().find(|s| s["name"] == "request").expect(&line);
-    assert_eq!(request["listener"], "lambda-api", "{line}");
-    assert_eq!(request["group"], "hostile", "{line}");
-    assert_eq!(request["node"], "local", "{line}");
+    assert_eq!(v["fields"]["group"], "hostile", "{line}");
+    assert_eq!(v["fields"]["node"], "local", "{line}");
     assert!(
-        request["revision"]
+        v["fields"]["revision"]
             .as_str()
             .is_some_and(|r| r.contains("hostile")),
         "{line}"
     );
-    let call = spans.iter().find(|s| s["name"] == "call").expect(&line);
-    assert_eq!(call["request_id"], id.as_str(), "{line}");
+    // The request and call spans are DEBUG spans: not formatted at the default level.
+    assert!(v.get("spans").is_none(), "{line}");
 }
 
 #[test]

@@ -135,7 +135,8 @@ pub(crate) enum Failure {
 
 /// Logs go to stderr (and into the ring `host logs` reads); `ION_LOG` filters them
 /// (default `warn,ion=info`) and `ION_LOG_FORMAT=json` makes them JSON lines. With an
-/// OTLP endpoint, request and call spans are exported too, whatever the log filter.
+/// OTLP endpoint, request and call spans are exported too, whatever the log filter. The
+/// spans are DEBUG spans, so the default filter never formats them.
 fn init_logging(otlp: Option<String>) {
     use std::io::IsTerminal;
     use tracing_subscriber::Layer as _;
@@ -152,10 +153,11 @@ fn init_logging(otlp: Option<String>) {
         fmt.with_filter(filter).boxed()
     };
     let otlp = otlp.map(|url| {
-        crate::otlp::OtlpLayer::new(url).with_filter(
-            tracing_subscriber::filter::Targets::new()
-                .with_target("ion_host", tracing::Level::INFO),
-        )
+        // The request and call spans are DEBUG spans; the exporter takes them (and no
+        // events) whatever the log filter says.
+        crate::otlp::OtlpLayer::new(url).with_filter(tracing_subscriber::filter::filter_fn(
+            |meta| meta.is_span() && meta.target().starts_with("ion_host"),
+        ))
     });
     tracing_subscriber::registry().with(fmt).with(otlp).init();
 }

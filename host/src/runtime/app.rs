@@ -40,6 +40,8 @@ pub struct AppContext {
     pub databases: Option<Arc<crate::db::Databases>>,
     /// Alerts cast so far.
     pub alerts: AtomicU64,
+    /// The revision name (or component path) the app is served as, once it serves.
+    pub revision: std::sync::OnceLock<String>,
 }
 
 impl AppContext {
@@ -60,6 +62,7 @@ impl AppContext {
             params: placement.params,
             databases: placement.databases,
             alerts: AtomicU64::new(0),
+            revision: std::sync::OnceLock::new(),
         })
     }
 }

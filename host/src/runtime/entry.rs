@@ -412,8 +412,9 @@ impl LoadedApp {
             "xforms" => "xform",
             other => other,
         };
-        // One span per call: what the ion logs (cast included) carries its request id.
-        let span = tracing::info_span!(
+        // One span per call, a DEBUG span like the request's (see `Node::request_span`):
+        // the lines logged about a call carry its request id and ion as fields.
+        let span = tracing::debug_span!(
             "call",
             request_id,
             app = %self.context.app_name,

@@ -109,14 +109,17 @@ impl IonState {
             &self.call.request_id,
         );
         let r#type = kind.name();
+        let revision = self.app.revision.get().map_or("none", String::as_str);
+        let (group, node) = (crate::logs::group(), crate::logs::node());
+        macro_rules! cast_event {
+            ($level:ident) => {
+                tracing::$level!(target: "ion::cast", r#type, app, ion, request_id, revision, group, node, data = %json)
+            };
+        }
         match kind {
-            Kind::Alert => {
-                tracing::error!(target: "ion::cast", r#type, app, ion, request_id, data = %json)
-            }
-            Kind::Dev => {
-                tracing::debug!(target: "ion::cast", r#type, app, ion, request_id, data = %json)
-            }
-            _ => tracing::info!(target: "ion::cast", r#type, app, ion, request_id, data = %json),
+            Kind::Alert => cast_event!(error),
+            Kind::Dev => cast_event!(debug),
+            _ => cast_event!(info),
         }
         Ok(())
     }

@@ -118,6 +118,7 @@ async fn snapshot(runtime: &Runtime, wasm: &[u8], sources: &str) -> Result<Vec<u
     let settings = runtime.settings();
     let placement = Placement::new(None, EnvironmentMap::default());
     let context = AppContext {
+        revision: std::sync::OnceLock::new(),
         app_name: "preinit".into(),
         app_info: AppInfo::new("preinit", None, &placement.params_prefix)
             .map_err(|e| anyhow!("{e}"))?,

@@ -117,7 +117,7 @@ pub async fn handle(
                 response.map(|b| b.map_err(|e| Box::new(e) as BodyError).boxed_unsync())
             }
             Err(e) => {
-                tracing::warn!(request_id, error = %e, "wasi:http handler failed");
+                tracing::warn!(request_id, ion = %config.handler_fn, error = %e, "wasi:http handler failed");
                 anomaly(&e, &request_id)
             }
         };
@@ -132,7 +132,7 @@ pub async fn handle(
         .await;
     match call.result {
         Ok(response) => to_hyper(response, &request_id).unwrap_or_else(|e| {
-            tracing::warn!(request_id, error = %e, "web ion answered an invalid response");
+            tracing::warn!(request_id, ion = %config.handler_fn, error = %e, "web ion answered an invalid response");
             anomaly(&e, &request_id)
         }),
         Err(e) => {

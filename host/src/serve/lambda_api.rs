@@ -188,9 +188,10 @@ async fn invoke(
     match invocation_type.as_str() {
         "DryRun" => Ok(respond(204, "application/json", "")),
         "Event" => {
-            let (node2, name, rid, input) = (
+            let (node2, name, fn_name, rid, input) = (
                 node.clone(),
                 lambda.name.clone(),
+                lambda.fn_name.clone(),
                 request_id.to_owned(),
                 payload,
             );
@@ -207,7 +208,7 @@ async fn invoke(
                     Err(e) => Err(e),
                 };
                 if let Err(e) = outcome {
-                    tracing::warn!(request_id = rid, lambda = name, error = %e, "asynchronous invocation failed");
+                    tracing::warn!(request_id = rid, lambda = name, ion = %fn_name, error = %e, "asynchronous invocation failed");
                 }
             });
             Ok(respond(202, "application/json", ""))
@@ -238,7 +239,7 @@ async fn invoke(
             let started = Instant::now();
             let call = slot.app.call_lambda_with(permit, &payload, context).await;
             let tail = tail.then(|| tail_log(&call, started, slot.app.memory_limit_mib()));
-            Ok(result_response(call, tail))
+            Ok(result_response(call, tail, lambda.fn_name.as_str()))
         }
         other => Err(ApiError::new(
             400,
@@ -317,7 +318,7 @@ fn read_payload(bytes: Bytes, limit: usize) -> Result<String, ApiError> {
 }
 
 /// The synchronous invocation's response: the payload, or a function error.
-fn result_response(call: CallResult<Vec<u8>>, tail: Option<String>) -> Response<Body> {
+fn result_response(call: CallResult<Vec<u8>>, tail: Option<String>, ion: &str) -> Response<Body> {
     let (payload, function_error) = match call.result {
         Ok(bytes) if bytes.len() <= MAX_PAYLOAD => (bytes, false),
         Ok(bytes) => (
@@ -333,7 +334,7 @@ fn result_response(call: CallResult<Vec<u8>>, tail: Option<String>) -> Response<
             true,
         ),
         Err(e) => {
-            tracing::warn!(request_id = call.request_id, error = %e, "lambda failed");
+            tracing::warn!(request_id = call.request_id, ion, error = %e, "lambda failed");
             (
                 error_payload(&error_type(&e), &e.message, &call.request_id, Some(&e)),
                 true,

@@ -55,6 +55,7 @@ pub struct Slot {
 impl Slot {
     /// A slot for `app`.
     pub fn new(app: LoadedApp, revision: String) -> Slot {
+        let _ = app.context.revision.set(revision.clone());
         let gate = app.config().http_direct.as_ref().map(Gate::new);
         Slot {
             app,
@@ -95,6 +96,7 @@ impl Node {
         group: String,
         deployer: Option<Arc<dyn Deployer>>,
     ) -> Arc<Node> {
+        crate::logs::set_group(&group);
         Arc::new(Node {
             slot: ArcSwapOption::new(slot.map(Arc::new)),
             group,
@@ -107,18 +109,30 @@ impl Node {
     }
 
     /// The span a request runs in: its listener, the node's group and id, and the
-    /// revision served when it arrived. Calls (and their `cast`s) log inside it.
+    /// revision served when it arrived. It is a DEBUG span: built (its fields formatted)
+    /// only when `ION_LOG` asks for debug lines or traces are exported over OTLP, since
+    /// formatting it for every request cost 3–4% of HTTP Direct's throughput. The lines
+    /// logged about a call carry their request id, ion and revision as fields instead.
     pub fn request_span(&self, listener: &'static str) -> tracing::Span {
-        let revision = self.current().map(|s| s.revision.clone());
-        tracing::info_span!(
+        let span = tracing::debug_span!(
             "request",
             listener,
-            group = %self.group,
-            node = self.id.get().map_or("local", String::as_str),
-            revision = revision.as_deref().unwrap_or("none"),
+            group = tracing::field::Empty,
+            node = tracing::field::Empty,
+            revision = tracing::field::Empty,
             ion = tracing::field::Empty,
             request_id = tracing::field::Empty,
-        )
+        );
+        if !span.is_disabled() {
+            let slot = self.current();
+            span.record("group", self.group.as_str());
+            span.record("node", self.id.get().map_or("local", String::as_str));
+            span.record(
+                "revision",
+                slot.as_ref().map_or("none", |s| s.revision.as_str()),
+            );
+        }
+        span
     }
 
     /// The app served now, if any.
