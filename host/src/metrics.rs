@@ -14,6 +14,16 @@ use std::sync::LazyLock;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+/// Handles to one ion's call metrics (see `Metrics::ion`); they share the registry's
+/// values.
+#[derive(Clone)]
+pub struct IonMetrics {
+    labels: IonLabels,
+    calls: Counter,
+    duration: Histogram,
+    memory: Histogram,
+}
+
 /// One ion of one app, by kind (`lambda`, `web`, `tx-fn`, `query-fn`, `xform`, `http`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct IonLabels {
@@ -243,27 +253,49 @@ impl Metrics {
     }
 
     /// One finished call: counted, timed, and its error's category counted.
-    pub fn call(&self, ion: &IonLabels, took: Duration, error: Option<&str>, memory: usize) {
-        self.calls.get_or_create(ion).inc();
+    pub fn call(&self, ion: &IonMetrics, took: Duration, error: Option<&str>, memory: usize) {
+        ion.calls.inc();
         self.total_calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.duration.get_or_create(ion).observe(took.as_secs_f64());
+        ion.duration.observe(took.as_secs_f64());
         if memory > 0 {
-            self.memory.get_or_create(ion).observe(memory as f64);
+            ion.memory.observe(memory as f64);
         }
         if let Some(category) = error {
+            let labels = &ion.labels;
             self.errors
                 .get_or_create(&ErrorLabels {
-                    app: ion.app.clone(),
-                    ion: ion.ion.clone(),
-                    kind: ion.kind.clone(),
+                    app: labels.app.clone(),
+                    ion: labels.ion.clone(),
+                    kind: labels.kind.clone(),
                     category: category.to_owned(),
                 })
                 .inc();
             if category == "interrupted" {
-                self.timed_out.get_or_create(ion).inc();
+                self.timed_out.get_or_create(labels).inc();
             }
         }
+    }
+
+    /// The per-call metrics of one ion, for `call`: looked up once and kept by the caller,
+    /// so a call neither builds nor hashes its labels.
+    pub fn ion(&self, labels: IonLabels) -> IonMetrics {
+        IonMetrics {
+            calls: self.calls.get_or_create(&labels).clone(),
+            duration: self.duration.get_or_create(&labels).clone(),
+            memory: self.memory.get_or_create(&labels).clone(),
+            labels,
+        }
+    }
+
+    /// The queue-depth gauge of `listener`: the caller keeps it and moves it by one as
+    /// requests start and stop waiting.
+    pub fn queue_gauge(&self, listener: &str) -> Gauge {
+        self.queue_depth
+            .get_or_create(&ListenerLabels {
+                listener: listener.to_owned(),
+            })
+            .clone()
     }
 
     /// A request refused at once on `listener` (`http-direct`, `lambda-api`).
@@ -273,15 +305,6 @@ impl Metrics {
                 listener: listener.to_owned(),
             })
             .inc();
-    }
-
-    /// The queue of `listener` grew (`+1`) or shrank (`-1`).
-    pub fn queue(&self, listener: &str, delta: i64) {
-        self.queue_depth
-            .get_or_create(&ListenerLabels {
-                listener: listener.to_owned(),
-            })
-            .inc_by(delta);
     }
 
     /// An instance was created (`+1`) or dropped (`-1`).

@@ -9,6 +9,7 @@ use super::state::IonState;
 use super::wasi_http::WASI_HTTP_HANDLER;
 use crate::anomaly::IonError;
 use crate::config::{AppInfo, ConcurrencyLimit, EnvironmentMap, FnName, Integration, IonConfig};
+use crate::metrics::IonMetrics;
 use crate::params::CachedParams;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -160,11 +161,31 @@ pub struct LoadedApp {
     fns: Arc<Vec<ExportedFn>>,
     sdk: Arc<str>,
     pub(crate) lambda_slots: Arc<HashMap<String, LambdaSlots>>,
+    /// Each called ion's metric handles, by kind and then name (see `ion_metrics`).
+    ion_metrics: Arc<std::sync::Mutex<HashMap<String, HashMap<String, IonMetrics>>>>,
     /// True for a plain wasi:http/proxy component (no `describe`).
     pub(crate) proxy: bool,
 }
 
 impl LoadedApp {
+    /// The metric handles of ion `ion` called as `kind`, made on its first call.
+    pub(crate) fn ion_metrics(&self, ion: &str, kind: &str) -> IonMetrics {
+        let mut cache = self.ion_metrics.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = cache.get(kind).and_then(|by_ion| by_ion.get(ion)) {
+            return m.clone();
+        }
+        let m = crate::metrics::metrics().ion(crate::metrics::IonLabels {
+            app: self.context.app_name.clone(),
+            ion: ion.to_owned(),
+            kind: kind.to_owned(),
+        });
+        cache
+            .entry(kind.to_owned())
+            .or_default()
+            .insert(ion.to_owned(), m.clone());
+        m
+    }
+
     /// Compiles `component` (bytes of a wasm component), links it, asks it what it exports,
     /// runs its `init`, and checks `config` against it.
     pub async fn load(
@@ -244,6 +265,7 @@ impl LoadedApp {
             fns: Arc::default(),
             sdk: Arc::from(""),
             lambda_slots: Arc::new(lambda_slots),
+            ion_metrics: Arc::default(),
             proxy,
         };
         match describe {

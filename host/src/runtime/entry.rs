@@ -428,11 +428,7 @@ impl LoadedApp {
         )
         .await;
         crate::metrics::metrics().call(
-            &crate::metrics::IonLabels {
-                app: self.context.app_name.clone(),
-                ion: fn_name.to_string(),
-                kind: kind.to_owned(),
-            },
+            &self.ion_metrics(fn_name.as_str(), kind),
             started.elapsed(),
             done.result.as_ref().err().map(|e| e.category.name()),
             memory,

@@ -35,11 +35,7 @@ impl LoadedApp {
         let started = std::time::Instant::now();
         let result = self.handle_wasi_http_unmeasured(req, request_id).await;
         crate::metrics::metrics().call(
-            &crate::metrics::IonLabels {
-                app: self.context.app_name.clone(),
-                ion: WASI_HTTP_HANDLER.to_owned(),
-                kind: "http".into(),
-            },
+            &self.ion_metrics(WASI_HTTP_HANDLER, "http"),
             started.elapsed(),
             result.as_ref().err().map(|e| e.category.name()),
             0,

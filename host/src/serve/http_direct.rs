@@ -26,6 +26,8 @@ pub struct Gate {
     running: Semaphore,
     exceeded_code: u16,
     exceeded_message: String,
+    /// `ion_queue_depth{listener="http-direct"}`.
+    queue_depth: prometheus_client::metrics::gauge::Gauge,
 }
 
 impl Gate {
@@ -38,6 +40,7 @@ impl Gate {
             running: Semaphore::new(processing),
             exceeded_code: config.pending_ops_exceeded_code,
             exceeded_message: config.pending_ops_exceeded_message.clone(),
+            queue_depth: crate::metrics::metrics().queue_gauge("http-direct"),
         }
     }
 
@@ -101,10 +104,9 @@ pub async fn handle(
             gate.exceeded_message.clone(),
         );
     };
-    let metrics = crate::metrics::metrics();
-    metrics.queue("http-direct", 1);
+    gate.queue_depth.inc();
     let running = gate.running.acquire().await;
-    metrics.queue("http-direct", -1);
+    gate.queue_depth.dec();
     let Ok(_running) = running else {
         return anomaly(
             &IonError::new(Category::Unavailable, "the node is shutting down"),
