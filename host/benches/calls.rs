@@ -3,7 +3,8 @@
 //! on as many tasks as cores. Prints a table. Run with `cargo bench -p ion-host --bench calls`.
 //!
 //! This isolates the runtime's share of a request from the HTTP stack's, which
-//! `scripts/bench` measures together.
+//! `scripts/bench` measures together. The last rows make and drop an instance without
+//! calling an ion: the part of a call that is wasmtime's instantiation and slot reset.
 
 use ion_host::config::{EnvironmentMap, FnName, IonConfig};
 use ion_host::runtime::{AppContext, LoadedApp, Placement, Runtime, WebRequest};
@@ -30,7 +31,18 @@ fn request() -> WebRequest {
     }
 }
 
-async fn rate(app: Arc<LoadedApp>, tasks: usize, web: bool) -> f64 {
+/// What each bench call does.
+#[derive(Clone, Copy)]
+enum Work {
+    /// The starter's echo lambda.
+    Lambda,
+    /// The starter's hello web ion.
+    Web,
+    /// A fresh instance made and dropped, no ion called.
+    Instantiate,
+}
+
+async fn rate(app: Arc<LoadedApp>, tasks: usize, work: Work) -> f64 {
     let started = Instant::now();
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
@@ -39,13 +51,17 @@ async fn rate(app: Arc<LoadedApp>, tasks: usize, web: bool) -> f64 {
                 let mut n = 0u64;
                 let handler = FnName::parse("ion.starter/web").unwrap();
                 while started.elapsed() < RUN {
-                    if web {
-                        let r = app.call_web(&handler, request(), "bench").await;
-                        assert_eq!(r.result.unwrap().status, 200);
-                    } else {
-                        let lambda = &app.config().lambdas["echo"];
-                        let ctx = app.lambda_context("bench", lambda, "bench", None);
-                        assert!(app.call_lambda("echo", "{}", ctx).await.result.is_ok());
+                    match work {
+                        Work::Web => {
+                            let r = app.call_web(&handler, request(), "bench").await;
+                            assert_eq!(r.result.unwrap().status, 200);
+                        }
+                        Work::Lambda => {
+                            let lambda = &app.config().lambdas["echo"];
+                            let ctx = app.lambda_context("bench", lambda, "bench", None);
+                            assert!(app.call_lambda("echo", "{}", ctx).await.result.is_ok());
+                        }
+                        Work::Instantiate => app.instantiate_and_drop("bench").await.unwrap(),
                     }
                     n += 1;
                 }
@@ -86,9 +102,14 @@ fn main() {
         );
         println!("| call | tasks | calls/s | µs per call per core |");
         println!("|---|---:|---:|---:|");
-        for (name, web) in [("lambda echo", false), ("web hello", true)] {
+        let works = [
+            ("lambda echo", Work::Lambda),
+            ("web hello", Work::Web),
+            ("instantiate + reset, no call", Work::Instantiate),
+        ];
+        for (name, work) in works {
             for tasks in [1, cores] {
-                let r = rate(app.clone(), tasks, web).await;
+                let r = rate(app.clone(), tasks, work).await;
                 let busy = tasks.min(cores) as f64;
                 println!("| {name} | {tasks} | {r:.0} | {:.1} |", busy * 1e6 / r);
             }

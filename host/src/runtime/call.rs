@@ -166,6 +166,20 @@ impl LoadedApp {
     }
 }
 
+impl LoadedApp {
+    /// Instantiates the component and drops the instance without calling an ion: what a
+    /// call costs around the ion's own code (instantiation, then the slot's reset). For
+    /// `benches/calls.rs`, which tracks it against the calls.
+    #[doc(hidden)]
+    pub async fn instantiate_and_drop(&self, request_id: &str) -> Result<(), IonError> {
+        let (live, _instance) = self
+            .instantiate(request_id, "(instantiation only)", Duration::from_secs(60))
+            .await?;
+        drop(live);
+        Ok(())
+    }
+}
+
 impl Live {
     /// Turns a trap or host error from this call into the error its caller sees.
     pub fn error(&self, err: wasmtime::Error) -> IonError {
