@@ -72,7 +72,6 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
                     show(bound.http_direct),
                     show(bound.lambda_api),
                 );
-                let _ = node.id.set(record.id.clone());
                 crate::logs::set_node(&record.id);
                 if let Err(e) = record.put(&store).await {
                     tracing::error!("cannot register the node in {}: {e:#}", store.describe());

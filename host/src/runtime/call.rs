@@ -164,9 +164,7 @@ impl LoadedApp {
             Err(e) => Err(live.error(e)),
         }
     }
-}
 
-impl LoadedApp {
     /// Instantiates the component and drops the instance without calling an ion: what a
     /// call costs around the ion's own code (instantiation, then the slot's reset). For
     /// `benches/calls.rs`, which tracks it against the calls.

@@ -77,8 +77,6 @@ pub struct Node {
     pub(crate) deploying: tokio::sync::Mutex<()>,
     /// Asynchronous (`Event`) invocations still running.
     pub(crate) background: TaskTracker,
-    /// The node's id in its compute group's records, once registered.
-    pub id: std::sync::OnceLock<String>,
     /// Cancelled when the node begins to stop: long-lived responses (`/logs?follow`) end.
     pub(crate) stopping: CancellationToken,
 }
@@ -103,7 +101,6 @@ impl Node {
             deployer,
             deploying: tokio::sync::Mutex::new(()),
             background: TaskTracker::new(),
-            id: std::sync::OnceLock::new(),
             stopping: CancellationToken::new(),
         })
     }
@@ -126,7 +123,7 @@ impl Node {
         if !span.is_disabled() {
             let slot = self.current();
             span.record("group", self.group.as_str());
-            span.record("node", self.id.get().map_or("local", String::as_str));
+            span.record("node", crate::logs::node());
             span.record(
                 "revision",
                 slot.as_ref().map_or("none", |s| s.revision.as_str()),
