@@ -5,12 +5,14 @@
 use super::bindings::{describe, lambda, lifecycle, query_fn, tx_fn, types::FnKind, web, xform};
 use super::call::from_guest;
 use super::engine::Runtime;
+use super::metric_handles::MetricHandles;
 use super::state::IonState;
 use super::wasi_http::WASI_HTTP_HANDLER;
 use crate::anomaly::IonError;
 use crate::config::{AppInfo, ConcurrencyLimit, EnvironmentMap, FnName, Integration, IonConfig};
 use crate::metrics::IonMetrics;
 use crate::params::CachedParams;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -161,29 +163,16 @@ pub struct LoadedApp {
     fns: Arc<Vec<ExportedFn>>,
     sdk: Arc<str>,
     pub(crate) lambda_slots: Arc<HashMap<String, LambdaSlots>>,
-    /// Each called ion's metric handles, by kind and then name (see `ion_metrics`).
-    ion_metrics: Arc<std::sync::Mutex<HashMap<String, HashMap<String, IonMetrics>>>>,
+    /// Each called ion's metric handles (see `ion_metrics`).
+    metric_handles: Arc<MetricHandles>,
     /// True for a plain wasi:http/proxy component (no `describe`).
     pub(crate) proxy: bool,
 }
 
 impl LoadedApp {
     /// The metric handles of ion `ion` called as `kind`, made on its first call.
-    pub(crate) fn ion_metrics(&self, ion: &str, kind: &str) -> IonMetrics {
-        let mut cache = self.ion_metrics.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(m) = cache.get(kind).and_then(|by_ion| by_ion.get(ion)) {
-            return m.clone();
-        }
-        let m = crate::metrics::metrics().ion(crate::metrics::IonLabels {
-            app: self.context.app_name.clone(),
-            ion: ion.to_owned(),
-            kind: kind.to_owned(),
-        });
-        cache
-            .entry(kind.to_owned())
-            .or_default()
-            .insert(ion.to_owned(), m.clone());
-        m
+    pub(crate) fn ion_metrics(&self, ion: &str, kind: &str) -> Cow<'_, IonMetrics> {
+        self.metric_handles.get(ion, kind)
     }
 
     /// Compiles `component` (bytes of a wasm component), links it, asks it what it exports,
@@ -265,7 +254,7 @@ impl LoadedApp {
             fns: Arc::default(),
             sdk: Arc::from(""),
             lambda_slots: Arc::new(lambda_slots),
-            ion_metrics: Arc::default(),
+            metric_handles: Arc::default(),
             proxy,
         };
         match describe {
@@ -279,6 +268,10 @@ impl LoadedApp {
                 }]);
             }
         }
+        app.metric_handles = Arc::new(MetricHandles::new(
+            &app.context.app_name,
+            app.fns.iter().map(|f| f.name.as_str()),
+        ));
         let problems = app.mismatches();
         if problems.is_empty() {
             Ok(app)

@@ -18,6 +18,7 @@ mod function_cache;
 mod host_cast;
 mod host_db;
 mod host_env;
+mod metric_handles;
 pub mod preinit;
 mod state;
 mod wasi_http;
