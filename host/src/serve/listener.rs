@@ -159,6 +159,10 @@ pub async fn read_body(
     extensions: &hyper::http::Extensions,
     limit: usize,
 ) -> Result<Bytes, ReadError> {
+    // A request that says it has no body (most GETs) needs no read, and no idle timer.
+    if hyper::body::Body::is_end_stream(&body) {
+        return Ok(Bytes::new());
+    }
     let idle = extensions
         .get::<BodyIdleTimeout>()
         .map_or(HttpLimits::default().body_idle_timeout, |t| t.0);
