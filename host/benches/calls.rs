@@ -107,7 +107,9 @@ fn main() {
             ("web hello", Work::Web),
             ("instantiate + reset, no call", Work::Instantiate),
         ];
-        for (name, work) in works {
+        // `BENCH_CALLS=instantiate` (any part of a row's name) runs only the rows it names.
+        let only = std::env::var("BENCH_CALLS").unwrap_or_default();
+        for (name, work) in works.into_iter().filter(|(n, _)| n.contains(only.as_str())) {
             for tasks in [1, cores] {
                 let r = rate(app.clone(), tasks, work).await;
                 let busy = tasks.min(cores) as f64;
