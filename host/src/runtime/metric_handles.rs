@@ -18,7 +18,8 @@ pub(crate) struct MetricHandles {
     app: String,
     /// A cell for every kind and exported ion, filled on its first call.
     known: HashMap<&'static str, HashMap<String, OnceLock<IonMetrics>>>,
-    /// Handles of names outside `known` (calls made while the app loads), made under a lock.
+    /// Handles of names outside `known`, made under a lock: calls of an ion the component
+    /// does not export (an `:allow`ed or queried name it lacks), which fail but are counted.
     other: Mutex<HashMap<(String, String), IonMetrics>>,
 }
 
