@@ -7,6 +7,7 @@ mod conformance;
 mod console;
 mod crash;
 mod db;
+mod deep;
 mod deploy;
 mod dev;
 mod env;

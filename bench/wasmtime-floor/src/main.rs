@@ -99,6 +99,7 @@ fn engine() -> wasmtime::Result<Engine> {
     config.epoch_interruption(true);
     config.memory_init_cow(true);
     config.max_wasm_stack(512 << 10);
+    config.async_stack_size((512 << 10) + (2 << 20));
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(max);
     pool.total_core_instances(max * 4);

@@ -189,6 +189,14 @@ impl Value {
         })
     }
 
+    /// How deeply tuples nest in this value: 0 for a scalar, 1 for a tuple of scalars.
+    pub fn depth(&self) -> usize {
+        match self {
+            Value::Tuple(items) => 1 + items.iter().map(Value::depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     /// The value as EDN (a ref as its entity id).
     pub fn to_edn(&self) -> Edn<'static> {
         match self {

@@ -25,6 +25,14 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// (tests/e2e/hostile.rs bounds the total), so 16 MiB is the trade.
 const KEEP_RESIDENT: usize = 16 << 20;
 
+/// Native stack a call's host imports may use, on top of the ion's own wasm stack. Host
+/// imports run on the call's fiber, below whatever wasm stack the ion has used, so the
+/// fiber is the wasm limit plus this: an ion at its stack limit still leaves the host as
+/// much as a tokio worker thread has. The deepest host walk (a value nested
+/// `ion_edn::MAX_DEPTH` levels, through q, transact or pull) is tried at the limit in
+/// tests/e2e/deep.rs.
+const HOST_STACK: usize = 2 << 20;
+
 /// How much of each table stays resident between calls.
 const TABLE_KEEP_RESIDENT: usize = 128 << 10;
 
@@ -93,6 +101,7 @@ fn engine_config(settings: &InstanceSettings) -> Config {
         tracing::warn!("compiling without the function cache: {e:#}");
     }
     config.max_wasm_stack(settings.stack_limit_kib as usize * 1024);
+    config.async_stack_size(settings.stack_limit_kib as usize * 1024 + HOST_STACK);
     let max = settings.max_instances;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(max);

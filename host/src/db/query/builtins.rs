@@ -300,7 +300,17 @@ pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>, IonError> {
         "false?" => bool(args.first() == Some(&Value::Bool(false))),
         "some?" => bool(!args.is_empty()),
         "nil?" => bool(false),
-        "tuple" | "vector" => Value::Tuple(args.to_vec()),
+        "tuple" | "vector" => {
+            // A recursive rule could wrap a value once per step, without end; the result
+            // must stay readable and its walkers within their stacks (ion_edn's limit).
+            if args.iter().map(Value::depth).max().unwrap_or(0) >= ion_edn::MAX_DEPTH {
+                return Err(incorrect(format!(
+                    "{name}: the result would be nested deeper than {} levels, the most a value may be",
+                    ion_edn::MAX_DEPTH
+                )));
+            }
+            Value::Tuple(args.to_vec())
+        }
         "clojure.string/starts-with?"
         | "str/starts-with?"
         | "clojure.string/ends-with?"

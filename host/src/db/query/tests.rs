@@ -446,3 +446,29 @@ async fn test_arg_map_offset_limit_and_timeout() {
     );
     assert_eq!(e.message, "the query ran past its :timeout of 1 ms");
 }
+
+#[tokio::test]
+async fn a_rule_that_nests_a_value_once_per_step_stops_at_the_depth_limit() {
+    // Without a bound each step wraps the last value once more, until hashing or dropping
+    // one overflows the stack and aborts the process.
+    let db = people().await;
+    let rules = read(
+        r#"[[(wrap ?x ?y) [(vector ?x) ?y]]
+            [(wrap ?x ?y) (wrap ?x ?z) [(vector ?z) ?y]]]"#,
+    )
+    .unwrap();
+    let e = run(
+        &db,
+        r#"[:find (count ?y) . :in $ % :where [(ground 1) ?x] (wrap ?x ?y)]"#,
+        vec![rules],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.category, crate::anomaly::Category::Incorrect);
+    assert!(
+        e.message
+            .contains("vector: the result would be nested deeper than 256 levels"),
+        "{}",
+        e.message
+    );
+}

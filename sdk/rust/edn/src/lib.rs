@@ -4,17 +4,20 @@
 //! Reading is `clojure-reader` (the maintained successor that edn-rs's own README points
 //! to; edn-rs silently drops a dangling map key, keeps the last of duplicate keys and ignores
 //! trailing forms). This module adds what a boundary needs on top: exactly one form per
-//! text, errors with line and column, and printing that never changes a value's type
+//! text, a nesting limit (`scan`: deep text must fail its read, not overflow a stack),
+//! errors with line and column, and printing that never changes a value's type
 //! (`1.0` stays a double). It knows nothing of ions, WIT or the host.
 
 mod json;
 mod print;
+mod scan;
 
 use std::fmt;
 
 pub use clojure_reader::edn::Edn;
 pub use json::{edn_to_json, json_to_edn};
 pub use print::print;
+pub use scan::MAX_DEPTH;
 
 /// Why a text is not one well-formed EDN value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +42,9 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// Reads exactly one EDN value from `text`. Empty input and anything after the first form
-/// (other than whitespace, commas and comments) are errors, never ignored.
+/// Reads exactly one EDN value from `text`. Empty input, anything after the first form
+/// (other than whitespace, commas and comments) and nesting deeper than [`MAX_DEPTH`] are
+/// errors, never ignored.
 pub fn read(text: &str) -> Result<Edn<'static>, ReadError> {
     if is_blank(text) {
         return Err(ReadError {
@@ -49,7 +53,7 @@ pub fn read(text: &str) -> Result<Edn<'static>, ReadError> {
             reason: "no EDN value: the text is empty".into(),
         });
     }
-    let text = &*symbolic_values(text)?;
+    let text = &*scan::scan(text)?;
     let (value, rest) = clojure_reader::edn::read(text).map_err(from_reader_error)?;
     if !is_blank(rest) {
         let trailing = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
@@ -97,66 +101,6 @@ fn describe_code(code: &clojure_reader::error::Code) -> String {
         Code::InvalidNumber => "invalid number".into(),
         other => format!("{other:?}"),
     }
-}
-
-/// `text` with EDN's symbolic values `##Inf` and `##-Inf` (what `print` writes for
-/// infinite doubles) rewritten as `1e999` and `-1e999`, which clojure-reader reads as the
-/// same doubles: it knows no `##` values and would read `##Inf x` as `x` tagged `#Inf`.
-/// The rewrite keeps every position. `##NaN` has no such spelling and is refused.
-/// Found by fuzzing (tests/cases/fuzz/edn/).
-fn symbolic_values(text: &str) -> Result<std::borrow::Cow<'_, str>, ReadError> {
-    if !text.contains("##") {
-        return Ok(text.into());
-    }
-    let bytes = text.as_bytes();
-    let mut out = text.to_owned().into_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b';' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'\\' => i += 2,
-            b'#' if bytes.get(i + 1) == Some(&b'#') => {
-                let rest = &text[i + 2..];
-                let name_len = rest
-                    .find(|c: char| c.is_whitespace() || ",()[]{}\"".contains(c))
-                    .unwrap_or(rest.len());
-                match &rest[..name_len] {
-                    "Inf" => out[i..i + 5].copy_from_slice(b"1e999"),
-                    "-Inf" => out[i..i + 6].copy_from_slice(b"-1e999"),
-                    "NaN" => {
-                        let line = text[..i].matches('\n').count() + 1;
-                        let column = text[..i]
-                            .rsplit('\n')
-                            .next()
-                            .map_or(0, |l| l.chars().count())
-                            + 1;
-                        return Err(ReadError {
-                            line: Some(line),
-                            column: Some(column),
-                            reason: "##NaN is not supported: a NaN double cannot be read".into(),
-                        });
-                    }
-                    _ => {}
-                }
-                i += 2 + name_len;
-            }
-            _ => i += 1,
-        }
-    }
-    Ok(String::from_utf8(out)
-        .expect("only ASCII was replaced")
-        .into())
 }
 
 /// True when `text` holds only whitespace, commas and `;` comments.

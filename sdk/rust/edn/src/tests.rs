@@ -77,3 +77,57 @@ fn infinities_read_back_as_printed_and_nan_is_refused() {
         "line 1, column 5: ##NaN is not supported: a NaN double cannot be read"
     );
 }
+
+fn nested(open: &str, close: &str, n: usize) -> String {
+    format!("{}1{}", open.repeat(n), close.repeat(n))
+}
+
+#[test]
+fn nesting_up_to_the_limit_reads_and_deeper_is_refused_with_its_position() {
+    for (open, close) in [
+        ("[", "]"),
+        ("(", ")"),
+        ("#{", "}"),
+        ("{:k ", "}"),
+        ("#t ", ""),
+    ] {
+        let ok = nested(open, close, MAX_DEPTH);
+        let v = read(&ok).unwrap_or_else(|e| panic!("{open}: {e}"));
+        assert_eq!(read(&print(&v)).unwrap(), v, "{open} round trip");
+        let e = read(&nested(open, close, MAX_DEPTH + 1)).unwrap_err();
+        assert!(e.reason.contains("nested deeper than 256"), "{open}: {e}");
+        assert_eq!(
+            (e.line, e.column),
+            (Some(1), Some(open.len() * MAX_DEPTH + 1)),
+            "{open}: {e}"
+        );
+    }
+    // What overflowed the stack before: 50 000 vectors, and as many tags.
+    assert!(read(&nested("[", "]", 50_000)).is_err());
+    assert!(read(&nested("#a ", "", 50_000)).is_err());
+    assert!(read(&nested("#_ ", "", 50_000)).is_err());
+}
+
+#[test]
+fn nesting_counts_only_real_openers_and_siblings_do_not_add_up() {
+    // Brackets inside strings, comments and character literals open nothing.
+    let text = format!(
+        "[\"{}\" ; {}\n \\( \\[ \\{{ {}]",
+        "[".repeat(1000),
+        "(".repeat(1000),
+        "[] ".repeat(1000)
+    );
+    let Edn::Vector(ref items) = read(&text).unwrap() else {
+        panic!()
+    };
+    assert_eq!(items.len(), 1004);
+    // Many siblings each MAX_DEPTH - 1 deep stay within the limit, tags included.
+    let sibling =
+        nested("[#inst ", "]", MAX_DEPTH / 2 - 1).replace('1', "\"2020-01-01T00:00:00Z\"");
+    assert!(read(&format!("[{}]", [sibling.as_str(); 50].join(" "))).is_ok());
+    // Non-ASCII whitespace and characters keep the scan on character boundaries.
+    assert_eq!(
+        read("[\u{a0}\\é \"é\" é]").map(|v| print(&v)).ok(),
+        Some("[\\é \"é\" é]".to_owned())
+    );
+}

@@ -217,6 +217,10 @@ mod hostile {
                 std::thread::sleep(std::time::Duration::from_millis(ms));
                 Ok(Response::text(200, format!("slept {ms} ms")))
             }
+            "/deep" => {
+                let n: usize = request.query_param("n").and_then(|n| n.parse().ok()).unwrap_or(1000);
+                Ok(Response::new(200).header("content-type", "application/edn").body(nested("[", "]", n).into_bytes()))
+            }
             "/fail" => Err(Error::conflict("the order changed under you").with("hostile/order-id", Edn::Int(42))),
             "/panic" => panic!("web boom"),
             "/status" => {
@@ -287,6 +291,79 @@ mod hostile {
         put("datoms-bad-index", outcome(value.datoms("{:index :nope}")));
         put("tx-range-not-edn", outcome(conn.tx_range("{:start")));
         Ok(ion::edn::print(&Edn::Map(out)))
+    }
+
+    /// `depth` collections inside each other around `1`, as text: `[[[1]]]`, `{:k {:k 1}}`.
+    fn nested(open: &str, close: &str, depth: usize) -> String {
+        format!("{}1{}", open.repeat(depth), close.repeat(depth))
+    }
+
+    /// Hands a value nested `depth` deep to one host import through the raw WIT bindings,
+    /// as any language could (the SDK's own reader would refuse it first). Input: EDN
+    /// `[via depth db-name]`; answers `[category message]` for the import's answer.
+    /// `"result"` answers the nested text itself as this lambda's result.
+    #[ion::lambda]
+    pub fn deep(input: &str, _ctx: &Context) -> Result<String, Error> {
+        use ion::__private::bindings::ion::host::{cast, db};
+        let args = read(input)?;
+        let (via, depth, name) = match &args {
+            Edn::Vector(v) => match v.as_slice() {
+                [Edn::Str(via), Edn::Int(depth), Edn::Str(name)] => (via.to_string(), *depth as usize, name.to_string()),
+                _ => return Err(Error::incorrect("deep takes [via depth db-name]")),
+            },
+            _ => return Err(Error::incorrect("deep takes [via depth db-name]")),
+        };
+        let vector = nested("[", "]", depth);
+        if via == "result" {
+            return Ok(vector);
+        }
+        db::create_database(&name).map_err(|e| Error::fault(e.message))?;
+        let conn = db::connect(&name).map_err(|e| Error::fault(e.message))?;
+        let value = conn.db();
+        let answer = match via.as_str() {
+            "cast" => outcome(cast::event(&format!("{{:msg \"deep\" :hostile/v {vector}}}"))),
+            "metric" => outcome(cast::metric(&format!("{{:name :deep :value 1 :units {vector}}}"))),
+            "q-arg" => outcome(db::q(
+                "[:find ?y . :in $ ?x :where [(identity ?x) ?y]]",
+                &[db::QueryArg::Db(&value), db::QueryArg::Value(vector)],
+            )),
+            "q-query" => outcome(db::q(&format!("[:find ?y . :where [(ground {vector}) ?y]]"), &[])),
+            "q-clauses" => outcome(db::q(
+                &format!("[:find ?e :where {}]", nested("(or (and [?e :db/doc \"x\"] ", "))", depth / 2).replace('1', "[?e :db/ident :x]")),
+                &[],
+            )),
+            "q-fn" => outcome(db::q(
+                "[:find ?r . :in ?n :where [(hostile/deep-result ?n) ?r]]",
+                &[db::QueryArg::Value(depth.to_string())],
+            )),
+            "tx-fn" => outcome(conn.transact(&format!("[[hostile/tx-deep {depth}]]")).map(|_| ())),
+            "transact" => outcome(conn.transact(&format!("[[:db/add \"e\" :db/doc {vector}]]")).map(|_| ())),
+            "transact-map" => outcome(conn.transact(&format!("[{}]", nested("{:db/doc \"x\" :hostile/child ", "}", depth))).map(|_| ())),
+            "with" => outcome(value.with(&format!("[[:db/add \"e\" :db/doc {vector}]]")).map(|_| ())),
+            "pull" => outcome(value.pull(&format!("{{:selector [{}] :eid :db/doc}}", nested("{:db/doc [", "]}", depth / 2).replace('1', ":db/ident")))),
+            "datoms" => outcome(value.datoms(&format!("{{:index :eavt :components [{vector}]}}"))),
+            "as-of" => outcome(value.as_of(&vector).map(|_| ())),
+            other => return Err(Error::incorrect(format!("deep: unknown via {other}"))),
+        };
+        Ok(ion::edn::print(&answer))
+    }
+
+    /// A transaction function that answers tx-data nested as deep as its argument says.
+    #[ion::tx_fn(name = "tx-deep")]
+    pub fn tx_deep(_db: &ion::Db, args: &[Edn]) -> Result<Edn, Error> {
+        match args {
+            [Edn::Int(n)] => Ok(Edn::Vector(vec![(0..*n).fold(Edn::Int(1), |inner, _| Edn::Vector(vec![inner]))])),
+            _ => Err(Error::incorrect("tx-deep takes a depth")),
+        }
+    }
+
+    /// A query function that answers a vector nested as deep as its argument says.
+    #[ion::query_fn(name = "deep-result")]
+    pub fn deep_result(args: &[Edn]) -> Result<Edn, Error> {
+        match args {
+            [Edn::Int(n)] => Ok((0..*n).fold(Edn::Int(1), |inner, _| Edn::Vector(vec![inner]))),
+            _ => Err(Error::incorrect("deep-result takes a depth")),
+        }
     }
 
     /// Calls a database method on a connection handle the host never gave out.
