@@ -210,7 +210,7 @@ pub async fn load(
         dev_mode,
         params: Some(prepared.params.clone()),
         params_prefix: prepared.params_prefix.clone(),
-        databases: Some(crate::db::Databases::node()),
+        databases: Some(crate::node_db::databases()),
     };
     let context = AppContext::new(&prepared.config, placement).map_err(|e| setup(e.to_string()))?;
     LoadedApp::load(runtime, bytes, prepared.config, context)

@@ -4,8 +4,8 @@
 
 use super::Failure;
 use super::app::{AppArgs, load, tokio_runtime};
+use crate::db::Functions;
 use crate::db::api::{datoms_request, pull_request, read, report_map};
-use crate::db::{Databases, Functions};
 use crate::runtime::db_fns;
 use crate::runtime::{DEFAULT_PARAMS_PREFIX, LoadedApp, Runtime};
 use clap::{Args, Subcommand};
@@ -69,8 +69,8 @@ enum DbCommand {
 
 pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
     let dbs = match &args.db_dir {
-        Some(dir) => std::sync::Arc::new(Databases::new(dir)),
-        None => Databases::node(),
+        Some(dir) => std::sync::Arc::new(crate::node_db::at(dir)),
+        None => crate::node_db::databases(),
     };
     let fail = |e: crate::anomaly::IonError| {
         eprintln!("{}", e.to_edn());

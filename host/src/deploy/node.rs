@@ -77,7 +77,7 @@ impl GroupDeployer {
             dev_mode: false,
             params: Some(self.params.clone()),
             params_prefix: self.params_prefix.clone(),
-            databases: Some(crate::db::Databases::node()),
+            databases: Some(crate::node_db::databases()),
         };
         let context = AppContext::new(&config, placement).map_err(|e| e.to_string())?;
         let compiling = Instant::now();
@@ -95,7 +95,7 @@ impl GroupDeployer {
         // One that cannot open (another process holds it) is logged, not fatal: the app
         // may not use it, and its calls will say so if it does.
         let opening = Instant::now();
-        let dbs = crate::db::Databases::node();
+        let dbs = crate::node_db::databases();
         for name in dbs.list().map_err(|e| e.to_string())? {
             if let Err(e) = dbs.connect(&name) {
                 tracing::warn!(db = name, "not opening this database before the swap: {e}");

@@ -227,7 +227,7 @@ async fn query(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
             "the query request needs :query",
         ));
     };
-    let db = match crate::db::Databases::node().connect(name) {
+    let db = match crate::node_db::databases().connect(name) {
         Ok(conn) => conn.db(),
         Err(e) => return fail(e),
     };

@@ -7,7 +7,7 @@ use super::pull::pull;
 use super::value::{Value, ValueType};
 use super::value_db::{Components, Db, Index};
 use super::{Functions, TxReport};
-use crate::anomaly::{Category, IonError};
+use ion_anomaly::{Category, IonError};
 use ion_edn::{Edn, keyword};
 
 fn incorrect(msg: String) -> IonError {

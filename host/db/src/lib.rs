@@ -1,4 +1,4 @@
-//! The embedded database: immutable database values of datoms in persistent sorted
+//! The Ion Host database: immutable database values of datoms in persistent sorted
 //! indexes (`value_db`, `datom`), schema as data (`schema`), the transactor (`expand`
 //! turns tx-data into operations, calling ion transaction functions; `transact`
 //! resolves and checks them), `pull`, and durability (`log`: append + fsync before
@@ -26,8 +26,8 @@ pub use transact::TxReport;
 pub use value::Value;
 pub use value_db::{Components, Db, Index, View};
 
-use crate::anomaly::{Category, IonError};
 use arc_swap::ArcSwap;
+use ion_anomaly::{Category, IonError};
 use ion_edn::Edn;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -84,6 +84,19 @@ impl Functions for NoFunctions {
     }
 }
 
+/// What the database reports as it works (the host turns it into metrics).
+pub trait Observer: Send + Sync {
+    /// A transaction on database `db` ended, committed (`ok`) or not, after `took`.
+    fn transaction(&self, db: &str, ok: bool, took: std::time::Duration);
+}
+
+/// Reports nothing.
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    fn transaction(&self, _db: &str, _ok: bool, _took: std::time::Duration) {}
+}
+
 /// Wall-clock milliseconds since the epoch: a transaction's `:db/txInstant`.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -105,6 +118,7 @@ pub struct Connection {
     log: tokio::sync::Mutex<log::Log>,
     snapshot_every: u64,
     snapshotting: Arc<std::sync::atomic::AtomicBool>,
+    observer: Arc<dyn Observer>,
 }
 
 impl Connection {
@@ -127,7 +141,8 @@ impl Connection {
     ) -> Result<TxReport, IonError> {
         let started = std::time::Instant::now();
         let report = self.transact_unmeasured(tx_data, fns).await;
-        crate::metrics::metrics().transaction(&self.name, report.is_ok(), started.elapsed());
+        self.observer
+            .transaction(&self.name, report.is_ok(), started.elapsed());
         report
     }
 
@@ -218,10 +233,15 @@ pub struct Databases {
     dir: PathBuf,
     open: Mutex<HashMap<String, Arc<Connection>>>,
     snapshot_every: u64,
+    observer: Arc<dyn Observer>,
 }
 
 fn check_name(name: &str) -> Result<(), IonError> {
-    if crate::config::is_plain_name(name) {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain {
         Ok(())
     } else {
         Err(IonError::new(
@@ -238,6 +258,7 @@ impl Databases {
             dir: dir.into(),
             open: Mutex::new(HashMap::new()),
             snapshot_every: SNAPSHOT_EVERY_BYTES,
+            observer: Arc::new(NoObserver),
         }
     }
 
@@ -247,17 +268,10 @@ impl Databases {
         self
     }
 
-    /// This process's databases under `$ION_HOME/db`, shared by every app it loads (a
-    /// database's log is locked by one process, so one registry per process).
-    pub fn node() -> Arc<Databases> {
-        static NODE: std::sync::OnceLock<Arc<Databases>> = std::sync::OnceLock::new();
-        NODE.get_or_init(|| Arc::new(Databases::new(Databases::default_dir())))
-            .clone()
-    }
-
-    /// `$ION_HOME/db`.
-    pub fn default_dir() -> PathBuf {
-        crate::store::ion_home().join("db")
+    /// The same, reporting to `observer`.
+    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Databases {
+        self.observer = observer;
+        self
     }
 
     /// Creates database `name` (nothing happens when it exists).
@@ -345,6 +359,7 @@ impl Databases {
             log: tokio::sync::Mutex::new(log),
             snapshot_every: self.snapshot_every,
             snapshotting: Arc::default(),
+            observer: self.observer.clone(),
         });
         open.insert(name.to_owned(), conn.clone());
         Ok(conn)

@@ -120,9 +120,9 @@ impl ValueType {
 
 /// Milliseconds since the epoch of an RFC 3339 text.
 pub fn parse_instant(text: &str) -> Option<i64> {
-    let t = aws_sdk_s3::primitives::DateTime::from_str(
+    let t = aws_smithy_types::date_time::DateTime::from_str(
         text,
-        aws_sdk_s3::primitives::DateTimeFormat::DateTime,
+        aws_smithy_types::date_time::Format::DateTime,
     )
     .ok()?;
     t.to_millis().ok()
@@ -130,8 +130,8 @@ pub fn parse_instant(text: &str) -> Option<i64> {
 
 /// RFC 3339 text of milliseconds since the epoch.
 pub fn format_instant(ms: i64) -> String {
-    aws_sdk_s3::primitives::DateTime::from_millis(ms)
-        .fmt(aws_sdk_s3::primitives::DateTimeFormat::DateTime)
+    aws_smithy_types::date_time::DateTime::from_millis(ms)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()
 }
 

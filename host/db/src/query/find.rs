@@ -5,8 +5,8 @@
 use super::builtins::compare;
 use super::eval::{Ctx, Row};
 use super::parse::{FindElem, Query, Shape, incorrect};
-use crate::anomaly::IonError;
-use crate::db::value::{F64, Value};
+use crate::value::{F64, Value};
+use ion_anomaly::IonError;
 use ion_edn::Edn;
 use std::collections::BTreeMap;
 
@@ -131,10 +131,10 @@ async fn pull_value(
         p => p,
     };
     match e {
-        Some(Value::Long(e)) => crate::db::pull::pull(db, pattern, *e, ctx.fns).await,
+        Some(Value::Long(e)) => crate::pull::pull(db, pattern, *e, ctx.fns).await,
         Some(lookup @ Value::Tuple(pair)) if pair.len() == 2 => {
-            let e = crate::db::api::resolve_eid(db, &lookup.to_edn())?;
-            crate::db::pull::pull(db, pattern, e, ctx.fns).await
+            let e = crate::api::resolve_eid(db, &lookup.to_edn())?;
+            crate::pull::pull(db, pattern, e, ctx.fns).await
         }
         Some(other) => Err(incorrect(format!(
             "pull in :find: {} is not an entity id",

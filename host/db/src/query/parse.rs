@@ -2,7 +2,7 @@
 //! `:keys`/`:strs`/`:syms`, `:with`, `:in` bindings and `:where` clauses. Every error
 //! quotes the part it is about.
 
-use crate::anomaly::{Category, IonError};
+use ion_anomaly::{Category, IonError};
 use ion_edn::Edn;
 
 pub(crate) fn incorrect(msg: String) -> IonError {

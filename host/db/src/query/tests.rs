@@ -4,7 +4,7 @@
 //! `:keys`, pull in `:find`, and errors that quote the clause.
 
 use super::*;
-use crate::db::{NoFunctions, transact};
+use crate::{NoFunctions, transact};
 use ion_edn::read;
 
 const SCHEMA: &str = r#"[{:db/ident :name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}
@@ -14,7 +14,7 @@ const SCHEMA: &str = r#"[{:db/ident :name :db/valueType :db.type/string :db/card
  {:db/ident :salary :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]"#;
 
 /// Ivan 15, Petr 37, Ivan 37 (the DataScript test people), with follows 1→2→3.
-async fn people() -> crate::db::Db {
+async fn people() -> crate::Db {
     let db = transact::transact(&Db::empty(), &read(SCHEMA).unwrap(), &NoFunctions, 0)
         .await
         .unwrap()
@@ -345,7 +345,7 @@ async fn test_errors_quote_the_clause() {
     )
     .await
     .unwrap_err();
-    assert_eq!(e.category, crate::anomaly::Category::Forbidden);
+    assert_eq!(e.category, ion_anomaly::Category::Forbidden);
     assert!(
         e.message
             .starts_with("[(my.app/pred ?n)]: predicate my.app/pred cannot run"),
@@ -440,7 +440,7 @@ async fn test_arg_map_offset_limit_and_timeout() {
     let e = run(&db, &query, vec![]).await.unwrap_err();
     assert_eq!(
         e.category,
-        crate::anomaly::Category::Interrupted,
+        ion_anomaly::Category::Interrupted,
         "{}",
         e.message
     );
@@ -464,7 +464,7 @@ async fn a_rule_that_nests_a_value_once_per_step_stops_at_the_depth_limit() {
     )
     .await
     .unwrap_err();
-    assert_eq!(e.category, crate::anomaly::Category::Incorrect);
+    assert_eq!(e.category, ion_anomaly::Category::Incorrect);
     assert!(
         e.message
             .contains("vector: the result would be nested deeper than 256 levels"),

@@ -10,10 +10,10 @@ use super::builtins;
 use super::parse::{InBinding, Query, incorrect, is_var};
 use super::rules::Rule;
 use super::scan::scan;
-use crate::anomaly::IonError;
-use crate::db::Functions;
-use crate::db::value::Value;
-use crate::db::value_db::Db;
+use crate::Functions;
+use crate::value::Value;
+use crate::value_db::Db;
+use ion_anomaly::IonError;
 use ion_edn::Edn;
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -174,7 +174,7 @@ impl<'a> Ctx<'a> {
     pub(super) fn check_deadline(&self) -> Result<(), IonError> {
         match self.deadline {
             Some((at, ms)) if std::time::Instant::now() >= at => Err(IonError::new(
-                crate::anomaly::Category::Interrupted,
+                ion_anomaly::Category::Interrupted,
                 format!("the query ran past its :timeout of {ms} ms"),
             )),
             _ => Ok(()),

@@ -5,8 +5,8 @@
 use super::builtins;
 use super::eval::Row;
 use super::parse::{incorrect, is_var, owned};
-use crate::anomaly::IonError;
-use crate::db::value::{F64, Value, ValueType};
+use crate::value::{F64, Value, ValueType};
+use ion_anomaly::IonError;
 use ion_edn::Edn;
 use std::sync::Arc;
 

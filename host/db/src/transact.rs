@@ -10,7 +10,7 @@ use super::expand::{ERef, Op, VRef, expand};
 use super::schema::{self, PART_USER, Unique, eid, tx_of};
 use super::value::{Value, ValueType};
 use super::value_db::{Components, Db, Index};
-use crate::anomaly::{Category, IonError};
+use ion_anomaly::{Category, IonError};
 use ion_edn::Edn;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -5,11 +5,11 @@
 use super::bind::binding;
 use super::builtins;
 use super::parse::incorrect;
-use crate::anomaly::IonError;
-use crate::db::api;
-use crate::db::schema::tx_of;
-use crate::db::value::{F64, Value, ValueType};
-use crate::db::value_db::{Components, Db, Index};
+use crate::api;
+use crate::schema::tx_of;
+use crate::value::{F64, Value, ValueType};
+use crate::value_db::{Components, Db, Index};
+use ion_anomaly::IonError;
 use ion_edn::Edn;
 
 /// The datoms a pattern with `known` terms matches, as bindings `[e a v tx added]`.

@@ -6,8 +6,8 @@ use super::bind::constant;
 use super::builtins;
 use super::eval::{Ctx, Row, distinct, quote};
 use super::parse::{incorrect, is_var, owned};
-use crate::anomaly::IonError;
-use crate::db::value::Value;
+use crate::value::Value;
+use ion_anomaly::IonError;
 use ion_edn::Edn;
 use std::sync::Arc;
 

@@ -33,7 +33,7 @@
 //!   fails the run once it passes.
 
 use super::{Input, q};
-use crate::db::{Db, NoFunctions, transact};
+use crate::{Db, NoFunctions, transact};
 use ion_edn::{Edn, print, read};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -47,7 +47,7 @@ struct TestDb {
 
 fn cases_dir() -> PathBuf {
     let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
-    PathBuf::from(manifest).join("../tests/cases/datascript")
+    PathBuf::from(manifest).join("../../tests/cases/datascript")
 }
 
 fn key(name: &str) -> Edn<'static> {
@@ -192,7 +192,7 @@ fn ref_attrs(db: &Db) -> BTreeSet<String> {
             db.schema
                 .attrs
                 .get(id)
-                .is_some_and(|a| a.value_type == crate::db::value::ValueType::Ref)
+                .is_some_and(|a| a.value_type == crate::value::ValueType::Ref)
         })
         .map(|(name, _)| name.to_string())
         .collect()

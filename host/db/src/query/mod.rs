@@ -19,7 +19,7 @@ mod ported;
 mod tests;
 
 use super::{Db, Functions};
-use crate::anomaly::IonError;
+use ion_anomaly::IonError;
 use ion_edn::Edn;
 
 /// An input to a query: a database for a `$` source, or a value.

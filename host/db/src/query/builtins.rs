@@ -1,8 +1,8 @@
 //! The built-in predicates and functions of `:where` expressions.
 
 use super::parse::incorrect;
-use crate::anomaly::IonError;
-use crate::db::value::{F64, Value};
+use crate::value::{F64, Value};
+use ion_anomaly::IonError;
 
 /// Whether `name` is a built-in predicate or function.
 pub fn is_builtin(name: &str) -> bool {

@@ -7,10 +7,10 @@ use super::bind::{bind_form, binding, constant};
 use super::builtins;
 use super::eval::{Ctx, Row, quote};
 use super::parse::{incorrect, is_var};
-use crate::anomaly::IonError;
-use crate::db::api;
-use crate::db::value::Value;
-use crate::db::value_db::{Components, Db, Index};
+use crate::api;
+use crate::value::Value;
+use crate::value_db::{Components, Db, Index};
+use ion_anomaly::IonError;
 use ion_edn::Edn;
 
 impl Ctx<'_> {
@@ -100,7 +100,7 @@ impl Ctx<'_> {
                 };
                 let attr_of = |a: &Edn<'_>| {
                     api::read(&ion_edn::print(a), "attribute")
-                        .and_then(|a| crate::db::expand::attr_id(&db, &a))
+                        .and_then(|a| crate::expand::attr_id(&db, &a))
                 };
                 match name {
                     "missing?" => {

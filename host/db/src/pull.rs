@@ -5,7 +5,7 @@
 use super::Functions;
 use super::value::{Value, ValueType};
 use super::value_db::{Components, Db, Index};
-use crate::anomaly::{Category, IonError};
+use ion_anomaly::{Category, IonError};
 use ion_edn::{Edn, keyword};
 use std::collections::BTreeMap;
 

@@ -6,7 +6,7 @@
 use super::Functions;
 use super::value::{Value, ValueType};
 use super::value_db::Db;
-use crate::anomaly::{Category, IonError};
+use ion_anomaly::{Category, IonError};
 use ion_edn::Edn;
 
 /// How deep transaction functions may call transaction functions.
