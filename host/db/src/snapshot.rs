@@ -1,28 +1,18 @@
-//! Snapshots of a database value, so a restart loads the indexes in one binary read and
-//! replays only the log written after them. A snapshot is written from an immutable
-//! value in the background (transactions go on meanwhile), to a temporary file that is
-//! fsynced and renamed into place. It names the log offset it covers; one that is
-//! damaged, or covers more log than exists, is ignored (the log alone is the truth).
+//! Snapshots of a database value: its datoms at one basis `t` as one binary body, so a
+//! restart loads the indexes in one read and replays only the log written after them.
+//! A snapshot is encoded from an immutable value in the background (transactions go on
+//! meanwhile); storage frames it, checks it and keeps it (see `storage`).
 //!
-//! Format: `ionsnap1`, the log offset (u64), a CRC-32 of the rest, then basis t, next
-//! entity number, the transaction times, the current datoms and the history datoms.
+//! Body: basis t, next entity number, the transaction times, the current datoms and the
+//! history datoms.
 
 use super::datom::Datom;
 use super::value::{F64, Value};
 use super::value_db::Db;
-use anyhow::{Context as _, Result, anyhow, bail};
-use std::io::Write as _;
-use std::path::Path;
+use anyhow::{Result, anyhow, bail};
 
-const MAGIC: &[u8; 8] = b"ionsnap1";
-
-/// Where database `dir`'s snapshot lives.
-pub fn path(dir: &Path) -> std::path::PathBuf {
-    dir.join("snapshot")
-}
-
-/// Writes `db`, which covers the log up to `log_offset`, as `dir`'s snapshot.
-pub fn write(dir: &Path, db: &Db, log_offset: u64) -> Result<()> {
+/// The body of `db`'s snapshot.
+pub fn encode(db: &Db) -> Vec<u8> {
     let super::value_db::Parts {
         current,
         history,
@@ -46,50 +36,28 @@ pub fn write(dir: &Path, db: &Db, log_offset: u64) -> Result<()> {
             put_value(&mut body, &d.v);
         }
     }
-    let mut file = Vec::with_capacity(body.len() + 20);
-    file.extend(MAGIC);
-    file.extend(log_offset.to_le_bytes());
-    file.extend(crc32fast::hash(&body).to_le_bytes());
-    file.extend(body);
-    let tmp = dir.join(format!("snapshot.tmp{}", std::process::id()));
-    (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&file)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path(dir))?;
-        std::fs::File::open(dir)?.sync_all()
-    })()
-    .with_context(|| format!("writing the snapshot in {}", dir.display()))
+    body
 }
 
-/// The snapshot in `dir` and the log offset it covers, if there is a sound one.
-pub fn read(dir: &Path) -> Result<Option<(Db, u64)>> {
-    let bytes = match std::fs::read(path(dir)) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path(dir).display())),
-    };
-    if bytes.len() < 20 || &bytes[..8] != MAGIC {
-        bail!("not a snapshot (bad magic)");
-    }
-    let offset = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
-    let crc = u32::from_le_bytes(bytes[16..20].try_into().expect("4 bytes"));
-    let body = &bytes[20..];
-    if crc32fast::hash(body) != crc {
-        bail!("the snapshot's checksum does not match");
-    }
+/// The basis `t` of a snapshot body, read from its first bytes.
+pub fn basis_t(body: &[u8]) -> Option<i64> {
+    Some(i64::from_le_bytes(body.get(..8)?.try_into().ok()?))
+}
+
+/// The value a snapshot body holds.
+pub fn decode(body: &[u8]) -> Result<Db> {
     let mut r = Reader { bytes: body, at: 0 };
     let basis_t = r.i64()?;
     let next_n = r.i64()?;
     let n = r.u64()? as usize;
-    let mut tx_times = Vec::with_capacity(n);
+    let mut tx_times = Vec::with_capacity(n.min(body.len() / 16));
     for _ in 0..n {
         tx_times.push((r.i64()?, r.i64()?));
     }
     let mut lists = [Vec::new(), Vec::new()];
     for list in &mut lists {
         let n = r.u64()? as usize;
-        list.reserve(n.min(1 << 24));
+        list.reserve(n.min(body.len() / 26));
         for _ in 0..n {
             let (e, a, tx) = (r.i64()?, r.i64()?, r.i64()?);
             let added = r.byte()? == 1;
@@ -98,10 +66,7 @@ pub fn read(dir: &Path) -> Result<Option<(Db, u64)>> {
         }
     }
     let [current, history] = lists;
-    Ok(Some((
-        Db::from_parts(basis_t, next_n, tx_times, current, history),
-        offset,
-    )))
+    Ok(Db::from_parts(basis_t, next_n, tx_times, current, history))
 }
 
 fn put_str(out: &mut Vec<u8>, tag: u8, s: &str) {

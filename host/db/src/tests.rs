@@ -286,9 +286,9 @@ async fn time_travel_and_speculative_with() {
 async fn the_log_replays_whole_records_and_cuts_a_torn_one() {
     let dir = std::env::temp_dir().join(format!("ion-db-unit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let dbs = Databases::new(&dir);
-    dbs.create("inv").unwrap();
-    let conn = dbs.connect("inv").unwrap();
+    let dbs = Databases::file(&dir);
+    dbs.create("inv").await.unwrap();
+    let conn = dbs.connect("inv").await.unwrap();
     conn.transact(&read(SCHEMA).unwrap(), &NoFunctions)
         .await
         .unwrap();
@@ -301,20 +301,36 @@ async fn the_log_replays_whole_records_and_cuts_a_torn_one() {
     let basis = conn.db().basis_t();
     drop(conn);
     drop(dbs);
-    let path = log::log_path(&dir, "inv");
+    let path = dir.join("inv").join("log");
     let mut bytes = std::fs::read(&path).unwrap();
     let whole = bytes.len();
     bytes.extend([200, 0, 0, 0, 1, 2, 3, 4, b'{', b':', b't']);
     std::fs::write(&path, &bytes).unwrap();
-    let dbs = Databases::new(&dir);
-    let conn = dbs.connect("inv").unwrap();
+    let dbs = Databases::file(&dir);
+    let conn = dbs.connect("inv").await.unwrap();
     assert_eq!(conn.db().basis_t(), basis);
-    assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, whole);
     assert_eq!(
         pulled(&conn.db(), "[:inv/count]", sku(&conn.db(), "A")).await,
         "{:inv/count 1}"
     );
-    assert!(dbs.connect("nope").is_err());
+    // The next writer cuts the torn frame off before it appends its own.
+    conn.transact(
+        &read(r#"[[:db/add [:inv/sku "A"] :inv/count 2]]"#).unwrap(),
+        &NoFunctions,
+    )
+    .await
+    .unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() as usize > whole);
+    drop(conn);
+    drop(dbs);
+    let conn = Databases::file(&dir).connect("inv").await.unwrap();
+    assert_eq!(conn.db().basis_t(), basis + 1);
+    assert_eq!(
+        pulled(&conn.db(), "[:inv/count]", sku(&conn.db(), "A")).await,
+        "{:inv/count 2}"
+    );
+    let dbs = Databases::file(&dir);
+    assert!(dbs.connect("nope").await.is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -373,9 +389,9 @@ async fn a_snapshot_plus_the_log_after_it_restores_the_same_value() {
         )
     };
     let before = {
-        let dbs = Databases::new(&dir);
-        dbs.create("s").unwrap();
-        let conn = dbs.connect("s").unwrap();
+        let dbs = Databases::file(&dir);
+        dbs.create("s").await.unwrap();
+        let conn = dbs.connect("s").await.unwrap();
         conn.transact(&read(SCHEMA).unwrap(), &NoFunctions)
             .await
             .unwrap();
@@ -401,17 +417,17 @@ async fn a_snapshot_plus_the_log_after_it_restores_the_same_value() {
         .unwrap();
         everything(&conn.db())
     };
-    let reopened = Databases::new(&dir).connect("s").unwrap();
+    let reopened = Databases::file(&dir).connect("s").await.unwrap();
     assert_eq!(everything(&reopened.db()), before);
     drop(reopened);
     // A damaged snapshot is ignored: the log alone gives the same value.
-    let snap = snapshot::path(&dir.join("s"));
+    let snap = dir.join("s").join("snapshot");
     let mut bytes = std::fs::read(&snap).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
     std::fs::write(&snap, bytes).unwrap();
     assert_eq!(
-        everything(&Databases::new(&dir).connect("s").unwrap().db()),
+        everything(&Databases::file(&dir).connect("s").await.unwrap().db()),
         before
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -230,6 +230,12 @@ impl Db {
         db
     }
 
+    /// The instant of the latest transaction (0 before any): a new one's must not be
+    /// earlier.
+    pub fn last_instant(&self) -> i64 {
+        self.tx_times.last().map_or(0, |(_, ms)| *ms)
+    }
+
     /// The basis `t`.
     pub fn basis_t(&self) -> i64 {
         self.basis_t

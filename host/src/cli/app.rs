@@ -47,6 +47,10 @@ pub struct AppArgs {
     /// How long the node serves fetched parameters from its cache before refreshing.
     #[arg(long, default_value_t = DEFAULT_TTL.as_secs(), value_name = "SECONDS")]
     pub params_ttl_secs: u64,
+    /// Where databases live: file:DIR, postgres://USER@HOST:PORT/DB or
+    /// s3://BUCKET/PREFIX (default file:$ION_HOME/db; a group node uses its group's).
+    #[arg(long, env = "ION_DB_STORAGE", value_name = "URI")]
+    pub db_storage: Option<String>,
 }
 
 /// The parameter provider a spec names.
@@ -80,6 +84,8 @@ pub struct Prepared {
     pub params: Arc<CachedParams>,
     /// The first segment of parameter paths.
     pub params_prefix: String,
+    /// The database storage named by --db-storage, if any.
+    pub db_storage: Option<crate::db::StorageUri>,
 }
 
 impl AppArgs {
@@ -122,12 +128,15 @@ impl AppArgs {
             crate::build::build_app(&self.app).map_err(|e| Failure::Setup(format!("{e:#}")))?
         };
         let params = self.cached_params()?;
+        let db_storage =
+            crate::node_db::parse_flag(self.db_storage.as_deref()).map_err(Failure::Setup)?;
         Ok(Prepared {
             config,
             group,
             component,
             params,
             params_prefix: self.params_prefix.clone(),
+            db_storage,
         })
     }
 }
@@ -204,13 +213,16 @@ pub async fn load(
     let setup = |e: String| Failure::Setup(e);
     let bytes = read_component(&prepared.component)?;
     let env_map = EnvironmentMap::from_process_env().map_err(|e| setup(e.to_string()))?;
+    let databases = crate::node_db::init(prepared.db_storage.clone())
+        .await
+        .map_err(setup)?;
     let placement = Placement {
         group: Some(prepared.group.clone()),
         env_map,
         dev_mode,
         params: Some(prepared.params.clone()),
         params_prefix: prepared.params_prefix.clone(),
-        databases: Some(crate::node_db::databases()),
+        databases: Some(databases),
     };
     let context = AppContext::new(&prepared.config, placement).map_err(|e| setup(e.to_string()))?;
     LoadedApp::load(runtime, bytes, prepared.config, context)

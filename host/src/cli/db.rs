@@ -17,8 +17,12 @@ use std::path::PathBuf;
 pub struct DbArgs {
     #[command(subcommand)]
     command: DbCommand,
-    /// Where databases live (default $ION_HOME/db).
-    #[arg(long, value_name = "DIR", global = true)]
+    /// Where databases live: file:DIR, postgres://USER@HOST:PORT/DB or
+    /// s3://BUCKET/PREFIX (default file:$ION_HOME/db).
+    #[arg(long, env = "ION_DB_STORAGE", value_name = "URI", global = true)]
+    db_storage: Option<String>,
+    /// The same as --db-storage file:DIR.
+    #[arg(long, value_name = "DIR", global = true, conflicts_with = "db_storage")]
     db_dir: Option<PathBuf>,
     /// Run this app's functions (transaction functions, predicates, xforms).
     #[arg(long, value_name = "DIR", global = true)]
@@ -68,15 +72,16 @@ enum DbCommand {
 }
 
 pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
-    let dbs = match &args.db_dir {
-        Some(dir) => std::sync::Arc::new(crate::node_db::at(dir)),
-        None => crate::node_db::databases(),
+    let uri = match &args.db_dir {
+        Some(dir) => Some(crate::db::StorageUri::File(dir.clone())),
+        None => crate::node_db::parse_flag(args.db_storage.as_deref()).map_err(Failure::Setup)?,
     };
     let fail = |e: crate::anomaly::IonError| {
         eprintln!("{}", e.to_edn());
         Failure::Ion
     };
     tokio_runtime()?.block_on(async {
+        let dbs = crate::node_db::init(uri).await.map_err(Failure::Setup)?;
         let app = match &args.app {
             Some(dir) => Some(load_app(dir, args.no_build).await?),
             None => None,
@@ -85,11 +90,11 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
         let fns = &*fns;
         let out = match args.command {
             DbCommand::Create { name } => {
-                dbs.create(&name).map_err(fail)?;
+                dbs.create(&name).await.map_err(fail)?;
                 format!("{{:created {}}}", ion_edn::quote(&name))
             }
             DbCommand::Snapshot { name } => {
-                let conn = dbs.connect(&name).map_err(fail)?;
+                let conn = dbs.connect(&name).await.map_err(fail)?;
                 conn.snapshot().await.map_err(fail)?;
                 format!(
                     "{{:snapshot {}, :basis-t {}}}",
@@ -99,33 +104,34 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
             }
             DbCommand::List => ion_edn::print(&Edn::Vector(
                 dbs.list()
+                    .await
                     .map_err(fail)?
                     .into_iter()
                     .map(ion_edn::string)
                     .collect(),
             )),
             DbCommand::Delete { name } => {
-                dbs.delete(&name).map_err(fail)?;
+                dbs.delete(&name).await.map_err(fail)?;
                 format!("{{:deleted {}}}", ion_edn::quote(&name))
             }
             DbCommand::Transact { name, tx_data } if tx_data == "-" => {
-                let conn = dbs.connect(&name).map_err(fail)?;
+                let conn = dbs.connect(&name).await.map_err(fail)?;
                 return stream(&conn, fns).await;
             }
             DbCommand::Transact { name, tx_data } => {
-                let conn = dbs.connect(&name).map_err(fail)?;
+                let conn = dbs.connect(&name).await.map_err(fail)?;
                 let data = read(&tx_data, "the tx-data").map_err(fail)?;
                 let report = conn.transact(&data, fns).await.map_err(fail)?;
                 ion_edn::print(&report_map(&report))
             }
             DbCommand::Pull { name, pattern, eid } => {
-                let db = dbs.connect(&name).map_err(fail)?.db();
+                let db = dbs.connect(&name).await.map_err(fail)?.db();
                 let request = format!("{{:selector {pattern} :eid {eid}}}");
                 let request = read(&request, "the pattern and eid").map_err(fail)?;
                 ion_edn::print(&pull_request(&db, &request, fns).await.map_err(fail)?)
             }
             DbCommand::Q { name, query, args } => {
-                let db = dbs.connect(&name).map_err(fail)?.db();
+                let db = dbs.connect(&name).await.map_err(fail)?.db();
                 let query = read(&query, "the query").map_err(fail)?;
                 let mut inputs = vec![crate::db::query::Input::Db(&db)];
                 for a in &args {
@@ -145,7 +151,7 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
                 components,
                 limit,
             } => {
-                let db = dbs.connect(&name).map_err(fail)?.db();
+                let db = dbs.connect(&name).await.map_err(fail)?.db();
                 let request = format!(
                     "{{:index :{index} :components [{}] :limit {limit}}}",
                     components.join(" ")
@@ -171,6 +177,7 @@ async fn load_app(dir: &std::path::Path, no_build: bool) -> Result<(Runtime, Loa
         store: None,
         params_prefix: DEFAULT_PARAMS_PREFIX.into(),
         params_ttl_secs: crate::params::DEFAULT_TTL.as_secs(),
+        db_storage: None,
     };
     let prepared = args.prepare()?;
     let rt = Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;

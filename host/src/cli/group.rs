@@ -37,6 +37,12 @@ enum GroupCommand {
         /// The instance type: small, medium (default), large or xlarge.
         #[arg(long, value_name = "TYPE", default_value = DEFAULT_INSTANCE_TYPE)]
         instance_type: String,
+        /// The storage every node of the group keeps its databases in: file:DIR,
+        /// postgres://USER@HOST:PORT/DB or s3://BUCKET/PREFIX (default: each node's own
+        /// file:$ION_HOME/db). Leave the password out; give it to each node in
+        /// ION_DB_STORAGE.
+        #[arg(long, value_name = "URI")]
+        db_storage: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -51,6 +57,9 @@ enum GroupCommand {
         /// The new instance type.
         #[arg(long, value_name = "TYPE")]
         instance_type: Option<String>,
+        /// The new database storage (nodes use it from their next start).
+        #[arg(long, value_name = "URI")]
+        db_storage: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -68,7 +77,16 @@ enum GroupCommand {
     },
 }
 
-fn check_group(name: &str, env: Option<&str>, instance_type: Option<&str>) -> Result<(), Failure> {
+fn check_group(
+    name: &str,
+    env: Option<&str>,
+    instance_type: Option<&str>,
+    db_storage: Option<&str>,
+) -> Result<(), Failure> {
+    if let Some(uri) = db_storage {
+        crate::db::StorageUri::parse(uri)
+            .map_err(|e| Failure::Setup(format!("--db-storage: {e}")))?;
+    }
     if !crate::config::is_plain_name(name) {
         return Err(Failure::Setup(format!(
             "group name {name:?}: expected letters, digits, '-', '_' or '.'"
@@ -101,13 +119,15 @@ pub(crate) fn run_group(args: GroupArgs) -> Result<(), Failure> {
                 name,
                 env,
                 instance_type,
+                db_storage,
                 ..
             } => {
-                check_group(&name, Some(&env), Some(&instance_type))?;
+                check_group(&name, Some(&env), Some(&instance_type), db_storage.as_deref())?;
                 let group = Group {
                     name: name.clone(),
                     env,
                     instance_type,
+                    db_storage,
                     current: None,
                     previous: None,
                     updated_at: now_rfc3339(),
@@ -124,15 +144,24 @@ pub(crate) fn run_group(args: GroupArgs) -> Result<(), Failure> {
                 name,
                 env,
                 instance_type,
+                db_storage,
                 ..
             } => {
-                check_group(&name, env.as_deref(), instance_type.as_deref())?;
+                check_group(
+                    &name,
+                    env.as_deref(),
+                    instance_type.as_deref(),
+                    db_storage.as_deref(),
+                )?;
                 let mut group = Group::require(&store, &name).await.map_err(setup)?;
                 if let Some(env) = env {
                     group.env = env;
                 }
                 if let Some(t) = instance_type {
                     group.instance_type = t;
+                }
+                if let Some(uri) = db_storage {
+                    group.db_storage = Some(uri);
                 }
                 group.updated_at = now_rfc3339();
                 group.put(&store, false).await.map_err(setup)?;
@@ -174,10 +203,14 @@ fn show(group: &Group, nodes: &[NodeRecord]) -> String {
         })
         .collect();
     format!(
-        "{{:group {}, :env {}, :instance-type {}, :current {}, :previous {}, :nodes [{}]}}",
+        "{{:group {}, :env {}, :instance-type {}, :db-storage {}, :current {}, :previous {}, :nodes [{}]}}",
         ion_edn::quote(&group.name),
         group.env,
         ion_edn::quote(&group.instance_type),
+        group.db_storage.as_deref().map_or("nil".to_owned(), |u| {
+            crate::db::StorageUri::parse(u)
+                .map_or_else(|_| ion_edn::quote(u), |u| ion_edn::quote(&u.describe()))
+        }),
         rev(&group.current),
         rev(&group.previous),
         nodes.join(" ")

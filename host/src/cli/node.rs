@@ -8,6 +8,7 @@ use super::Failure;
 use super::app::tokio_runtime;
 use super::serve::{ServeArgs, spawn_signal_watch};
 use crate::config::InstanceSettings;
+use crate::db::StorageUri;
 use crate::deploy::node::{GroupDeployer, keep_registered, load_current, new_record};
 use crate::deploy::records::Group;
 use crate::runtime::Runtime;
@@ -36,6 +37,10 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
                 InstanceSettings::type_names()
             ))
         })?;
+        let storage = db_storage(&group, args.app.db_storage.as_deref())?;
+        crate::node_db::init(storage)
+            .await
+            .map_err(Failure::Setup)?;
         let runtime = Runtime::new(settings).map_err(|e| Failure::Setup(format!("{e:#}")))?;
         let deployer = Arc::new(GroupDeployer {
             store: store.clone(),
@@ -62,6 +67,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
                 shutdown.clone(),
                 group_name.clone(),
             );
+            let token = listeners.admin_token.clone().unwrap_or_default();
             tokio::spawn(async move {
                 let Ok(bound) = bound_rx.await else { return };
                 let bound: crate::serve::Bound = bound;
@@ -86,7 +92,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
                     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
                 }
                 tracing::info!(node = record.id, group = group_name, addresses = %line, "serving");
-                keep_registered(store, node, record, shutdown).await;
+                keep_registered(store, node, record, token, shutdown).await;
             })
         };
         crate::serve::serve(node, listeners, shutdown.clone(), |bound| {
@@ -99,4 +105,34 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// The storage a node of `group` keeps databases in: the group's `:db-storage`, or this
+/// node's `--db-storage` (`ION_DB_STORAGE`) when the group names none. Both may be given
+/// when they name the same storage (the node's may carry the password the group record
+/// leaves out); a node told to use another storage than its group's is refused, since
+/// it would serve different databases than its peers.
+fn db_storage(group: &Group, flag: Option<&str>) -> Result<Option<StorageUri>, Failure> {
+    let flag = crate::node_db::parse_flag(flag).map_err(Failure::Setup)?;
+    let of_group = group
+        .db_storage
+        .as_deref()
+        .map(|u| {
+            StorageUri::parse(u).map_err(|e| {
+                Failure::Setup(format!("compute group {} :db-storage: {e}", group.name))
+            })
+        })
+        .transpose()?;
+    match (flag, of_group) {
+        (Some(mine), Some(theirs)) if mine.describe() != theirs.describe() => {
+            Err(Failure::Setup(format!(
+                "--db-storage (or ION_DB_STORAGE) names {}, but compute group {} keeps its databases in {}: every node of a group uses the group's storage",
+                mine.describe(),
+                group.name,
+                theirs.describe()
+            )))
+        }
+        (Some(mine), _) => Ok(Some(mine)),
+        (None, theirs) => Ok(theirs),
+    }
 }

@@ -12,5 +12,6 @@ pub mod execution;
 pub mod git;
 pub mod node;
 pub mod orchestrate;
+pub mod peers;
 pub mod push;
 pub mod records;

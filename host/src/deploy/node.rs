@@ -90,17 +90,11 @@ impl GroupDeployer {
             .await
             .map_err(|e| e.to_string())?;
         let validate = validating.elapsed();
-        // The node's databases are open (their logs replayed) before the revision serves,
-        // so its first requests never wait on a replay.
-        // One that cannot open (another process holds it) is logged, not fatal: the app
-        // may not use it, and its calls will say so if it does.
+        // The node's databases are open (their logs replayed, up to the latest record in
+        // storage) before the revision serves, so its first requests never wait on a
+        // replay and never see an old value.
         let opening = Instant::now();
-        let dbs = crate::node_db::databases();
-        for name in dbs.list().map_err(|e| e.to_string())? {
-            if let Err(e) = dbs.connect(&name) {
-                tracing::warn!(db = name, "not opening this database before the swap: {e}");
-            }
-        }
+        open_databases().await?;
         let databases = opening.elapsed();
         let ms = |d: Duration| d.as_millis() as u64;
         Ok(Loaded {
@@ -113,6 +107,22 @@ impl GroupDeployer {
             ],
         })
     }
+}
+
+/// Opens every database in the node's storage (replaying each log to its end), so
+/// requests after this see every transaction acknowledged before it.
+pub async fn open_databases() -> Result<(), String> {
+    let dbs = crate::node_db::databases();
+    let names = dbs
+        .list()
+        .await
+        .map_err(|e| format!("listing the databases in {}: {}", dbs.describe(), e.message))?;
+    for name in names {
+        dbs.connect(&name)
+            .await
+            .map_err(|e| format!("opening database {name}: {}", e.message))?;
+    }
+    Ok(())
 }
 
 impl Deployer for GroupDeployer {
@@ -166,6 +176,7 @@ pub async fn keep_registered(
     store: Store,
     node: Arc<Node>,
     mut record: NodeRecord,
+    token: String,
     stop: tokio_util::sync::CancellationToken,
 ) {
     loop {
@@ -176,6 +187,18 @@ pub async fn keep_registered(
         record.in_flight = metrics.instances_alive().max(0) as u64;
         if let Err(e) = record.put(&store).await {
             tracing::warn!(node = record.id, "cannot refresh the node's record: {e:#}");
+        }
+        // The group's other live nodes hear of this node's commits (see `peers`).
+        match NodeRecord::list(&store, &record.group).await {
+            Ok(nodes) => {
+                let admins = nodes
+                    .into_iter()
+                    .filter(|n| n.id != record.id && n.is_live(now_ms()))
+                    .map(|n| n.admin)
+                    .collect();
+                super::peers::set(admins, &token);
+            }
+            Err(e) => tracing::debug!("cannot list the group's nodes: {e:#}"),
         }
         tokio::select! {
             _ = stop.cancelled() => break,

@@ -105,6 +105,8 @@ pub struct Group {
     pub env: String,
     /// Its instance type (see `config::INSTANCE_TYPES`).
     pub instance_type: String,
+    /// The storage its nodes keep databases in (a storage URI), if the group names one.
+    pub db_storage: Option<String>,
     /// The revision its nodes serve, once one was deployed.
     pub current: Option<RevRef>,
     /// The revision before that.
@@ -138,6 +140,7 @@ impl Group {
             name: f.str(&doc, "name")?,
             env: ion_edn::print(env),
             instance_type: f.str(&doc, "instance-type")?,
+            db_storage: f.opt_str(&doc, "db-storage")?,
             current: RevRef::opt(ion_edn::get(&doc, "current"), &f)?,
             previous: RevRef::opt(ion_edn::get(&doc, "previous"), &f)?,
             updated_at: f.str(&doc, "updated-at")?,
@@ -161,6 +164,10 @@ impl Group {
             ("name", string(self.name.clone())),
             ("env", env),
             ("instance-type", string(self.instance_type.clone())),
+            (
+                "db-storage",
+                self.db_storage.clone().map_or(Edn::Nil, string),
+            ),
             ("current", opt_edn(&self.current)),
             ("previous", opt_edn(&self.previous)),
             ("updated-at", string(self.updated_at.clone())),

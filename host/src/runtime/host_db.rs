@@ -181,15 +181,13 @@ impl HostConnection for IonState {
         conn: Resource<ConnectionHandle>,
         t: i64,
     ) -> Answer<Resource<DatabaseHandle>> {
-        let value = self.table.get(&conn)?.0.db();
-        if value.basis_t() < t {
-            return Ok(Err(wit(IonError::new(
-                Category::Unavailable,
-                format!("database is at t {}, not yet at {t}", value.basis_t()),
-            ))));
+        let conn = self.table.get(&conn)?.0.clone();
+        match conn.sync(t).await {
+            Ok(value) => Ok(Ok(self.hand_out(value)?)),
+            Err(e) => Ok(Err(wit(e))),
         }
-        Ok(Ok(self.hand_out(value)?))
     }
+
     async fn tx_range(
         &mut self,
         conn: Resource<ConnectionHandle>,
@@ -215,7 +213,7 @@ impl Host for IonState {
                 "this node has no databases",
             ))));
         };
-        match dbs.connect(&db_name) {
+        match dbs.connect(&db_name).await {
             Ok(conn) => Ok(Ok(self.table.push(ConnectionHandle(conn))?)),
             Err(e) => Ok(Err(wit(e))),
         }
@@ -224,7 +222,7 @@ impl Host for IonState {
         let Some(dbs) = self.app.databases.clone() else {
             return Ok(Ok(Vec::new()));
         };
-        Ok(dbs.list().map_err(wit))
+        Ok(dbs.list().await.map_err(wit))
     }
     async fn create_database(&mut self, db_name: String) -> Answer<()> {
         let Some(dbs) = self.app.databases.clone() else {
@@ -233,7 +231,7 @@ impl Host for IonState {
                 "this node has no databases",
             ))));
         };
-        Ok(dbs.create(&db_name).map_err(wit))
+        Ok(dbs.create(&db_name).await.map_err(wit))
     }
     async fn delete_database(&mut self, db_name: String) -> Answer<()> {
         let Some(dbs) = self.app.databases.clone() else {
@@ -242,7 +240,7 @@ impl Host for IonState {
                 "this node has no databases",
             ))));
         };
-        Ok(dbs.delete(&db_name).map_err(wit))
+        Ok(dbs.delete(&db_name).await.map_err(wit))
     }
     async fn q(&mut self, query: String, args: Vec<QueryArg>) -> Answer<String> {
         let query = match read(&query, "the query") {

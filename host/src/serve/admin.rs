@@ -58,6 +58,9 @@ pub async fn handle(node: Arc<Node>, token: Arc<String>, req: Request<Incoming>)
     if req.method() == Method::POST && req.uri().path() == "/q" {
         return query(node, req).await;
     }
+    if req.method() == Method::POST && req.uri().path() == "/db/notify" {
+        return notify(req).await;
+    }
     if req.method() == Method::GET && req.uri().path() == "/logs" {
         return super::logs::logs(node, req.uri().query());
     }
@@ -227,7 +230,7 @@ async fn query(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
             "the query request needs :query",
         ));
     };
-    let db = match crate::node_db::databases().connect(name) {
+    let db = match crate::node_db::databases().connect(name).await {
         Ok(conn) => conn.db(),
         Err(e) => return fail(e),
     };
@@ -244,5 +247,34 @@ async fn query(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
     match q(query, inputs, &*fns).await {
         Ok(result) => respond(200, "application/edn", ion_edn::print(&result)),
         Err(e) => fail(e),
+    }
+}
+
+/// `POST /db/notify` `{:db NAME :t T}`: a peer committed database NAME up to T; this
+/// node reads the new records if it has the database open (see `deploy::peers`).
+async fn notify(req: Request<Incoming>) -> Response<Body> {
+    let bad = |why: &str| {
+        respond(
+            400,
+            "text/plain; charset=utf-8",
+            format!("a commit notice is {{:db NAME :t T}}: {why}"),
+        )
+    };
+    let body = match read_limited(req.into_body(), 4096).await {
+        Ok(b) => b,
+        Err(_) => return bad("the body could not be read, or is over 4 KiB"),
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return bad("the body is not UTF-8");
+    };
+    let Ok(doc) = ion_edn::read(text) else {
+        return bad("the body is not EDN");
+    };
+    match (ion_edn::get(&doc, "db"), ion_edn::get(&doc, "t")) {
+        (Some(ion_edn::Edn::Str(name)), Some(ion_edn::Edn::Int(t))) => {
+            crate::node_db::databases().notify(name, *t);
+            respond(204, "text/plain; charset=utf-8", "")
+        }
+        _ => bad("expected a string :db and an integer :t"),
     }
 }

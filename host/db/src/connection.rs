@@ -1,0 +1,576 @@
+//! A connection to one database: the value readers see, commits in the one serial order,
+//! and following the records other nodes write.
+//!
+//! - **Readers see only what is durable.** `db()` is the durable head: every transaction
+//!   in it is in storage.
+//! - **Commits.** A transaction runs against the *speculative* head (the durable head plus
+//!   this node's transactions on their way to storage), so the next one can run while the
+//!   last is being synced. Its record goes to the connection's committer, one task that
+//!   appends whatever has queued in one conditional append (one sync for many: group
+//!   commit) and answers each transaction once its record is durable. An append that
+//!   finds its `t` taken by another node is a conflict: the committer catches up, the
+//!   speculative head starts again from the new durable head (a new generation), and each
+//!   transaction of the lost batch runs again there, so its functions see the true
+//!   db-before.
+//! - **Following.** The committer also reads the records other nodes append: when storage
+//!   or a peer says there are some (`wake`), when a reader asks (`sync`), and every poll
+//!   interval in case a notification was lost.
+//!
+//! Owns no I/O of its own: all of it goes through `storage::DbStorage`.
+
+use super::storage::{Appended, Cursor, DbStorage, Record, Snapshot, StorageError};
+use super::{Db, Functions, Observer, TxReport, now_ms, record, snapshot, transact};
+use arc_swap::ArcSwap;
+use ion_anomaly::{Category, IonError};
+use ion_edn::Edn;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// How long a transaction may wait for its turn (and for retries after conflicts) before
+/// it gives up as `busy`.
+const COMMIT_WAIT: Duration = Duration::from_secs(30);
+
+/// How long a writer whose append failed midway keeps asking storage whether its records
+/// were written, before it reports that it could not tell.
+const RESOLVE_WAIT: Duration = Duration::from_secs(20);
+
+/// Records read from storage per request while catching up.
+const READ_BATCH: usize = 1024;
+
+/// A connection to one named database.
+pub struct Connection {
+    name: String,
+    storage: Arc<dyn DbStorage>,
+    describe: String,
+    durable: ArcSwap<Durable>,
+    head: tokio::sync::Mutex<Head>,
+    generation: AtomicU64,
+    committer: mpsc::UnboundedSender<Msg>,
+    basis: watch::Sender<i64>,
+    observer: Arc<dyn Observer>,
+    snapshot_every: u64,
+    snapshotting: Arc<AtomicBool>,
+    log_since_snapshot: AtomicU64,
+}
+
+/// The durable head: a value and the log position just past its last record.
+struct Durable {
+    db: Db,
+    cursor: Cursor,
+}
+
+/// The speculative head, and the generation it was built in.
+struct Head {
+    db: Db,
+    generation: u64,
+}
+
+enum Msg {
+    Commit(Box<Commit>),
+    CatchUp(Option<oneshot::Sender<Result<(), IonError>>>),
+}
+
+enum Outcome {
+    Committed,
+    Retry,
+    Failed(IonError),
+}
+
+impl Connection {
+    /// Opens database `name` on `storage`: loads its snapshot and replays the log after
+    /// it, then starts its committer.
+    pub(crate) async fn open(
+        name: &str,
+        storage: Arc<dyn DbStorage>,
+        describe: &str,
+        poll: Duration,
+        observer: Arc<dyn Observer>,
+        snapshot_every: u64,
+    ) -> Result<Arc<Connection>, IonError> {
+        let fail = |e: anyhow::Error| {
+            IonError::new(
+                Category::Fault,
+                format!("database {name} in {describe}: {e:#}"),
+            )
+        };
+        let (mut db, mut cursor) = match storage.load_snapshot().await? {
+            Some(s) => {
+                let cursor = s.cursor;
+                match blocking(move || snapshot::decode(&s.bytes)).await {
+                    Ok(db) => (db, cursor),
+                    Err(e) => {
+                        tracing::warn!(
+                            db = name,
+                            "ignoring the snapshot ({e:#}); replaying the whole log"
+                        );
+                        (Db::empty(), Cursor::default())
+                    }
+                }
+            }
+            None => (Db::empty(), Cursor::default()),
+        };
+        let mut transactions = 0;
+        loop {
+            let (records, next) = storage.read(cursor, READ_BATCH).await?;
+            if records.is_empty() {
+                break;
+            }
+            transactions += records.len();
+            db = blocking(move || {
+                for r in &records {
+                    record::apply(&mut db, &r.bytes)
+                        .map_err(|e| e.context(format!("the record of t {}", r.t)))?;
+                }
+                Ok(db)
+            })
+            .await
+            .map_err(fail)?;
+            cursor = next;
+        }
+        tracing::info!(
+            db = name,
+            transactions,
+            t = db.basis_t(),
+            datoms = db.count(),
+            "database opened"
+        );
+        let (tx, rx) = mpsc::unbounded_channel();
+        let conn = Arc::new(Connection {
+            name: name.to_owned(),
+            storage,
+            describe: describe.to_owned(),
+            head: tokio::sync::Mutex::new(Head {
+                db: db.clone(),
+                generation: 0,
+            }),
+            basis: watch::channel(db.basis_t()).0,
+            durable: ArcSwap::from_pointee(Durable { db, cursor }),
+            generation: AtomicU64::new(0),
+            committer: tx,
+            observer,
+            snapshot_every,
+            snapshotting: Arc::default(),
+            log_since_snapshot: AtomicU64::new(0),
+        });
+        tokio::spawn(committer(Arc::downgrade(&conn), rx, poll));
+        Ok(conn)
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The id storage gives this database (what notifications name).
+    pub fn storage_id(&self) -> &str {
+        self.storage.id()
+    }
+
+    /// The current database value: every transaction in it is durable in storage.
+    pub fn db(&self) -> Db {
+        self.durable.load().db.clone()
+    }
+
+    /// Commits `tx_data`: returns once its record is durable in storage, in its place in
+    /// the one serial order. A failed transaction changes nothing.
+    pub async fn transact(
+        &self,
+        tx_data: &Edn<'_>,
+        fns: &dyn Functions,
+    ) -> Result<TxReport, IonError> {
+        let started = Instant::now();
+        let report = self.transact_unmeasured(tx_data, fns, started).await;
+        self.observer
+            .transaction(&self.name, report.is_ok(), started.elapsed());
+        report
+    }
+
+    async fn transact_unmeasured(
+        &self,
+        tx_data: &Edn<'_>,
+        fns: &dyn Functions,
+        started: Instant,
+    ) -> Result<TxReport, IonError> {
+        let busy = || {
+            IonError::new(
+                Category::Busy,
+                format!(
+                    "database {}: the transaction could not commit within {} s (other transactions held it, or kept winning the race to storage)",
+                    self.name,
+                    COMMIT_WAIT.as_secs()
+                ),
+            )
+        };
+        loop {
+            let left = COMMIT_WAIT.saturating_sub(started.elapsed());
+            let mut head = tokio::time::timeout(left, self.head.lock())
+                .await
+                .map_err(|_| busy())?;
+            let generation = self.generation.load(Ordering::Acquire);
+            if head.generation != generation {
+                *head = Head {
+                    db: self.db(),
+                    generation,
+                };
+            }
+            let now = now_ms().max(head.db.last_instant());
+            let report = transact::transact(&head.db, tx_data, fns, now).await?;
+            let after = &report.db_after;
+            let t = after.basis_t();
+            let id = uuid::Uuid::new_v4().to_string();
+            let bytes = record::encode(t, &id, after.next_n, after.last_instant(), &report.tx_data);
+            let (reply, answer) = oneshot::channel();
+            self.committer
+                .send(Msg::Commit(Box::new(Commit {
+                    record: Record { t, bytes },
+                    db_after: after.clone(),
+                    generation,
+                    reply,
+                })))
+                .map_err(|_| self.closed())?;
+            head.db = after.clone();
+            drop(head);
+            match answer.await.map_err(|_| self.closed())? {
+                Outcome::Committed => return Ok(report),
+                Outcome::Failed(e) => return Err(e),
+                Outcome::Retry if started.elapsed() >= COMMIT_WAIT => return Err(busy()),
+                Outcome::Retry => {}
+            }
+        }
+    }
+
+    fn closed(&self) -> IonError {
+        IonError::new(
+            Category::Unavailable,
+            format!("database {}: its connection closed", self.name),
+        )
+    }
+
+    /// A database value whose basis is at least `t` (read-your-writes across nodes): at
+    /// once when this node has it, else after reading what other nodes wrote.
+    pub async fn sync(&self, t: i64) -> Result<Db, IonError> {
+        if self.durable.load().db.basis_t() < t {
+            let (reply, done) = oneshot::channel();
+            self.committer
+                .send(Msg::CatchUp(Some(reply)))
+                .map_err(|_| self.closed())?;
+            done.await.map_err(|_| self.closed())??;
+        }
+        let db = self.db();
+        if db.basis_t() < t {
+            return Err(IonError::new(
+                Category::Unavailable,
+                format!(
+                    "database {} is not yet at t {t}: its latest in {} is t {}",
+                    self.name,
+                    self.describe,
+                    db.basis_t()
+                ),
+            ));
+        }
+        Ok(db)
+    }
+
+    /// The basis `t` of the durable head as it moves: to wait, without polling, until
+    /// another node's commit has arrived here.
+    pub fn basis(&self) -> watch::Receiver<i64> {
+        self.basis.subscribe()
+    }
+
+    /// Tells the connection that storage holds records up to `t`: it reads them soon.
+    pub fn wake(&self, t: i64) {
+        if t > self.durable.load().db.basis_t() {
+            let _ = self.committer.send(Msg::CatchUp(None));
+        }
+    }
+
+    /// Writes a snapshot of the current value now (the next open replays only what
+    /// follows it).
+    pub async fn snapshot(&self) -> Result<(), IonError> {
+        let durable = self.durable.load_full();
+        let cursor = durable.cursor;
+        let bytes = blocking(move || Ok(snapshot::encode(&durable.db)))
+            .await
+            .map_err(|e: anyhow::Error| IonError::new(Category::Fault, e.to_string()))?;
+        self.storage
+            .save_snapshot(Snapshot { cursor, bytes })
+            .await
+            .map_err(|e| self.storage_error(e))
+    }
+
+    fn storage_error(&self, e: StorageError) -> IonError {
+        let mut e = IonError::from(e);
+        e.message = format!("database {}: {}", self.name, e.message);
+        e
+    }
+
+    /// Makes `db` at `cursor` the durable head, if it is newer; tells readers, and the
+    /// observer when the records are this node's own.
+    fn install(&self, db: Db, cursor: Cursor, own: bool) {
+        let t = db.basis_t();
+        if t <= self.durable.load().db.basis_t() {
+            return;
+        }
+        self.durable.store(Arc::new(Durable { db, cursor }));
+        self.basis.send_replace(t);
+        if own {
+            self.observer.committed(&self.name, t);
+        }
+    }
+
+    /// Starts the speculative head again from the durable head.
+    fn new_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Reads and applies every record after the durable head.
+    async fn catch_up(&self) -> Result<usize, IonError> {
+        let mut applied = 0;
+        loop {
+            let durable = self.durable.load_full();
+            let (records, next) = self
+                .storage
+                .read(durable.cursor, READ_BATCH)
+                .await
+                .map_err(|e| self.storage_error(e))?;
+            if records.is_empty() {
+                return Ok(applied);
+            }
+            applied += records.len();
+            let mut db = durable.db.clone();
+            let name = self.name.clone();
+            let db = blocking(move || {
+                for r in &records {
+                    record::apply(&mut db, &r.bytes).map_err(|e| {
+                        e.context(format!("database {name}: the record of t {}", r.t))
+                    })?;
+                }
+                Ok(db)
+            })
+            .await
+            .map_err(|e| IonError::new(Category::Fault, format!("{e:#}")))?;
+            self.new_generation();
+            self.install(db, next, false);
+        }
+    }
+
+    /// Appends the commits of one batch and answers each.
+    async fn commit(&self, batch: Vec<Commit>) {
+        let generation = self.generation.load(Ordering::Acquire);
+        let durable = self.durable.load_full();
+        let mut expected = durable.cursor.t;
+        let (mut valid, mut stale) = (Vec::new(), Vec::new());
+        for c in batch {
+            if c.generation == generation && c.record.t == expected + 1 {
+                expected += 1;
+                valid.push(c);
+            } else {
+                stale.push(c);
+            }
+        }
+        for c in stale {
+            let _ = c.reply.send(Outcome::Retry);
+        }
+        if valid.is_empty() {
+            return;
+        }
+        let records: Vec<Record> = valid.iter().map(|c| c.record.clone()).collect();
+        let (written, cursor, failure) = match self.storage.append(durable.cursor, &records).await {
+            Ok(Appended::All(cursor)) => (valid.len(), cursor, None),
+            Ok(Appended::Conflict { written, cursor }) => (written, cursor, None),
+            Err(e) => {
+                tracing::warn!(
+                    db = self.name,
+                    "an append failed ({e}); asking storage whether it was written"
+                );
+                match self.resolve(durable.cursor, &records).await {
+                    Ok((written, cursor)) => (written, cursor, Some(e)),
+                    Err(unknown) => {
+                        self.new_generation();
+                        for c in valid {
+                            let _ = c.reply.send(Outcome::Failed(unknown.clone()));
+                        }
+                        return;
+                    }
+                }
+            }
+        };
+        let mut valid = valid.into_iter();
+        let committed: Vec<Commit> = valid.by_ref().take(written).collect();
+        if let Some(last) = committed.last() {
+            self.install(last.db_after.clone(), cursor, true);
+            self.note_bytes(&committed);
+        }
+        for c in committed {
+            let _ = c.reply.send(Outcome::Committed);
+        }
+        let rest: Vec<Commit> = valid.collect();
+        if rest.is_empty() {
+            return;
+        }
+        match failure {
+            None => {
+                // Another node took the next t: read what it wrote before these run again.
+                if let Err(e) = self.catch_up().await {
+                    tracing::warn!(db = self.name, "cannot catch up after a conflict: {e}");
+                }
+                self.new_generation();
+                for c in rest {
+                    let _ = c.reply.send(Outcome::Retry);
+                }
+            }
+            Some(e) => {
+                self.new_generation();
+                let e = IonError::new(
+                    Category::Unavailable,
+                    format!(
+                        "database {}: the transaction was not committed: {e}",
+                        self.name
+                    ),
+                );
+                for c in rest {
+                    let _ = c.reply.send(Outcome::Failed(e.clone()));
+                }
+            }
+        }
+    }
+
+    /// After an append that failed midway: how many of `records` storage holds (as ours,
+    /// by their ids), asking until it answers or `RESOLVE_WAIT` passes.
+    async fn resolve(
+        &self,
+        after: Cursor,
+        records: &[Record],
+    ) -> Result<(usize, Cursor), IonError> {
+        let deadline = Instant::now() + RESOLVE_WAIT;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.written_prefix(after, records).await {
+                Ok(found) => return Ok(found),
+                Err(e) if Instant::now() >= deadline => {
+                    return Err(IonError::new(
+                        Category::Unavailable,
+                        format!(
+                            "database {}: storage failed during the commit and has not answered since, so whether the transaction committed is unknown: {e}",
+                            self.name
+                        ),
+                    ));
+                }
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+
+    async fn written_prefix(
+        &self,
+        after: Cursor,
+        records: &[Record],
+    ) -> Result<(usize, Cursor), StorageError> {
+        let mut cursor = after;
+        for (i, r) in records.iter().enumerate() {
+            match self.storage.record_at(r.t, cursor).await? {
+                Some((found, next)) if record::id(&found.bytes) == record::id(&r.bytes) => {
+                    cursor = next;
+                }
+                _ => return Ok((i, cursor)),
+            }
+        }
+        Ok((records.len(), cursor))
+    }
+
+    /// Counts log bytes toward the next snapshot, and writes one in the background when
+    /// enough have gathered.
+    fn note_bytes(&self, committed: &[Commit]) {
+        let bytes: u64 = committed.iter().map(|c| c.record.bytes.len() as u64).sum();
+        let total = self.log_since_snapshot.fetch_add(bytes, Ordering::AcqRel) + bytes;
+        if total < self.snapshot_every || self.snapshotting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.log_since_snapshot.store(0, Ordering::Release);
+        let durable = self.durable.load_full();
+        let (storage, busy, name) = (
+            self.storage.clone(),
+            self.snapshotting.clone(),
+            self.name.clone(),
+        );
+        tokio::spawn(async move {
+            let cursor = durable.cursor;
+            let written = match blocking(move || Ok(snapshot::encode(&durable.db))).await {
+                Ok(bytes) => storage
+                    .save_snapshot(Snapshot { cursor, bytes })
+                    .await
+                    .map_err(anyhow::Error::from),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
+                tracing::warn!(db = name, "cannot write a snapshot: {e:#}");
+            }
+            busy.store(false, Ordering::Release);
+        });
+    }
+}
+
+/// One queued commit.
+struct Commit {
+    record: Record,
+    db_after: Db,
+    generation: u64,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The committer: appends what transactions queued, in batches, and follows the log.
+/// Ends when the connection is dropped.
+async fn committer(
+    conn: Weak<Connection>,
+    mut inbox: mpsc::UnboundedReceiver<Msg>,
+    poll: Duration,
+) {
+    loop {
+        let first = match tokio::time::timeout(poll, inbox.recv()).await {
+            Ok(Some(m)) => Some(m),
+            Ok(None) => return,
+            Err(_) => None,
+        };
+        let Some(conn) = conn.upgrade() else { return };
+        let mut batch = Vec::new();
+        let mut waiting = Vec::new();
+        let mut catch_up = first.is_none();
+        let mut take = |m: Msg| match m {
+            Msg::Commit(commit) => batch.push(*commit),
+            Msg::CatchUp(reply) => {
+                catch_up = true;
+                waiting.extend(reply);
+            }
+        };
+        first.into_iter().for_each(&mut take);
+        while let Ok(m) = inbox.try_recv() {
+            take(m);
+        }
+        if !batch.is_empty() {
+            conn.commit(batch).await;
+        }
+        if catch_up {
+            let result = conn.catch_up().await.map(|_| ());
+            if let Err(e) = &result
+                && waiting.is_empty()
+            {
+                tracing::debug!(db = conn.name, "polling the log failed: {e}");
+            }
+            for w in waiting {
+                let _ = w.send(result.clone());
+            }
+        }
+    }
+}
+
+/// Runs CPU-heavy `f` (decoding, replaying) off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f).await?
+}

@@ -1,0 +1,431 @@
+//! `file:DIR`: the embedded default. Database NAME is the folder DIR/NAME holding `log`,
+//! its transaction log, and `snapshot`.
+//!
+//! The log is one append-only file of frames: a record's length (u32), a CRC-32 of it,
+//! and the record. A writer takes the file's lock (`flock`) only to append: under it, the
+//! log must end where the writer last read it, else another process appended first and
+//! the append is a conflict (the caller catches up and tries again). So several processes
+//! on one machine may share a database, and one serial order holds between them. Frames
+//! are written and `fdatasync`ed before the append returns; a batch of records costs one
+//! sync (group commit).
+//!
+//! A torn frame at the end (a crash while writing it) is never read: readers stop before
+//! it, and the next writer, under the lock, cuts it off. A snapshot is written to a
+//! temporary file, synced, and renamed into place; it names the log offset it covers.
+//!
+//! All of it is blocking file I/O, so every operation runs on tokio's blocking pool.
+
+use super::{Appended, Cursor, DbStorage, Record, Snapshot, Storage, StorageError};
+use async_trait::async_trait;
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const SNAPSHOT_MAGIC: &[u8; 8] = b"ionsnap1";
+/// How much of the log one read takes into memory at most.
+const READ_CHUNK: u64 = 16 << 20;
+
+/// Databases in folders under one directory.
+pub struct FileStorage {
+    dir: PathBuf,
+    describe: String,
+}
+
+impl FileStorage {
+    /// The databases under `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> FileStorage {
+        let dir = dir.into();
+        FileStorage {
+            describe: format!("file:{}", dir.display()),
+            dir,
+        }
+    }
+}
+
+/// Runs blocking `f` on tokio's blocking pool, naming `storage` if the pool is gone.
+async fn blocking<T: Send + 'static>(
+    storage: &str,
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StorageError::unavailable(storage, format!("the I/O task failed: {e}")))?
+}
+
+#[async_trait]
+impl Storage for FileStorage {
+    fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    async fn create(&self, name: &str) -> Result<(), StorageError> {
+        let (path, storage) = (self.dir.join(name), self.describe.clone());
+        blocking(&self.describe, move || {
+            std::fs::create_dir_all(&path)
+                .and_then(|()| {
+                    OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path.join("log"))
+                        .map(|_| ())
+                })
+                .map_err(|e| {
+                    StorageError::unavailable(&storage, format!("creating {}: {e}", path.display()))
+                })
+        })
+        .await
+    }
+
+    async fn list(&self) -> Result<Vec<String>, StorageError> {
+        let (dir, storage) = (self.dir.clone(), self.describe.clone());
+        blocking(&self.describe, move || {
+            let mut out = Vec::new();
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+                Err(e) => return Err(StorageError::unavailable(&storage, e)),
+            };
+            for entry in entries.flatten() {
+                if entry.path().join("log").is_file() {
+                    out.push(entry.file_name().to_string_lossy().into_owned());
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), StorageError> {
+        let (path, storage) = (self.dir.join(name), self.describe.clone());
+        blocking(&self.describe, move || {
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(StorageError::unavailable(
+                    &storage,
+                    format!("deleting {}: {e}", path.display()),
+                )),
+            }
+        })
+        .await
+    }
+
+    async fn open(&self, name: &str) -> Result<Arc<dyn DbStorage>, StorageError> {
+        let dir = self.dir.join(name);
+        let (storage, name) = (self.describe.clone(), name.to_owned());
+        blocking(&self.describe, move || {
+            let path = dir.join("log");
+            let file = match OpenOptions::new().read(true).append(true).open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StorageError::NotFound { storage, name });
+                }
+                Err(e) => {
+                    return Err(StorageError::unavailable(
+                        &storage,
+                        format!("opening {}: {e}", path.display()),
+                    ));
+                }
+            };
+            Ok(Arc::new(FileDb(Arc::new(Inner {
+                id: dir.display().to_string(),
+                dir,
+                path,
+                file,
+                storage,
+            }))) as Arc<dyn DbStorage>)
+        })
+        .await
+    }
+
+    fn poll_interval(&self) -> std::time::Duration {
+        // A stat of the log: cheap enough to look often for other processes' records.
+        std::time::Duration::from_millis(50)
+    }
+}
+
+/// One database's folder.
+struct FileDb(Arc<Inner>);
+
+struct Inner {
+    id: String,
+    dir: PathBuf,
+    path: PathBuf,
+    file: File,
+    storage: String,
+}
+
+impl Inner {
+    fn io<'a>(&'a self, what: &'a str) -> impl Fn(std::io::Error) -> StorageError + 'a {
+        move |e| {
+            StorageError::unavailable(
+                &self.storage,
+                format!("{what} {}: {e}", self.path.display()),
+            )
+        }
+    }
+}
+
+/// The frames in `bytes` (which start at log offset `base`): whole, checked records in
+/// order, and the offset just past the last. Stops at a frame that is not whole, or
+/// fails its check: the end of what a writer has finished.
+fn frames(
+    bytes: &[u8],
+    base: u64,
+    storage: &str,
+    path: &Path,
+) -> Result<(Vec<Record>, u64), StorageError> {
+    let mut at = 0usize;
+    let mut out = Vec::new();
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+        let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
+        let Some(payload) = bytes.get(at + 8..at + 8 + len) else {
+            break;
+        };
+        if crc32fast::hash(payload) != crc {
+            break;
+        }
+        let t = record_t(payload).ok_or_else(|| {
+            StorageError::corrupt(
+                storage,
+                format!(
+                    "{}: the record at byte {} does not start with its t",
+                    path.display(),
+                    base + at as u64
+                ),
+            )
+        })?;
+        out.push(Record {
+            t,
+            bytes: payload.to_vec(),
+        });
+        at += 8 + len;
+    }
+    Ok((out, base + at as u64))
+}
+
+/// The `t` a record names in its first bytes (`{:t 42 …`).
+fn record_t(payload: &[u8]) -> Option<i64> {
+    let rest = payload.strip_prefix(b"{:t ")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
+/// Reads the log from `from` towards `to`: at most `READ_CHUNK` bytes, but always the
+/// whole first frame, however large.
+fn read_span(file: &File, from: u64, to: u64) -> std::io::Result<Vec<u8>> {
+    let mut f = file;
+    f.seek(SeekFrom::Start(from))?;
+    let mut head = [0u8; 4];
+    let first = match f.read_exact(&mut head) {
+        Ok(()) => 8 + u64::from(u32::from_le_bytes(head)),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
+        Err(e) => return Err(e),
+    };
+    let mut bytes = vec![0; (to - from).min(READ_CHUNK.max(first)) as usize];
+    f.seek(SeekFrom::Start(from))?;
+    f.read_exact(&mut bytes)?;
+    Ok(bytes)
+}
+
+#[async_trait]
+impl DbStorage for FileDb {
+    fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    async fn append(&self, after: Cursor, records: &[Record]) -> Result<Appended, StorageError> {
+        let mut batch = Vec::new();
+        for r in records {
+            batch.extend((r.bytes.len() as u32).to_le_bytes());
+            batch.extend(crc32fast::hash(&r.bytes).to_le_bytes());
+            batch.extend(&r.bytes);
+        }
+        let last_t = records.last().map_or(after.t, |r| r.t);
+        let this = self.0.clone();
+        blocking(&self.0.storage, move || {
+            let file = &this.file;
+            file.lock().map_err(this.io("locking"))?;
+            let result = (|| {
+                let len = file.metadata().map_err(this.io("reading"))?.len();
+                if len < after.offset {
+                    return Err(StorageError::corrupt(
+                        &this.storage,
+                        format!(
+                            "{} is {len} bytes, shorter than the {} already read from it",
+                            this.path.display(),
+                            after.offset
+                        ),
+                    ));
+                }
+                if len > after.offset {
+                    let tail = read_span(file, after.offset, len).map_err(this.io("reading"))?;
+                    let (found, _) = frames(&tail, after.offset, &this.storage, &this.path)?;
+                    if !found.is_empty() {
+                        return Ok(Appended::Conflict {
+                            written: 0,
+                            cursor: after,
+                        });
+                    }
+                    tracing::warn!(
+                        log = %this.path.display(),
+                        bytes = len - after.offset,
+                        "cutting a torn record off the end of the transaction log (a crash while writing it); it was never acknowledged"
+                    );
+                    file.set_len(after.offset).map_err(this.io("truncating"))?;
+                }
+                let mut f = file;
+                if let Err(e) = f.write_all(&batch).and_then(|()| f.sync_data()) {
+                    // Leave no part of the batch behind for a reader to take as written.
+                    let _ = file.set_len(after.offset).and_then(|()| file.sync_data());
+                    return Err(this.io("appending to")(e));
+                }
+                Ok(Appended::All(Cursor {
+                    t: last_t,
+                    offset: after.offset + batch.len() as u64,
+                }))
+            })();
+            let _ = file.unlock();
+            result
+        })
+        .await
+    }
+
+    async fn read(
+        &self,
+        after: Cursor,
+        limit: usize,
+    ) -> Result<(Vec<Record>, Cursor), StorageError> {
+        let this = self.0.clone();
+        blocking(&self.0.storage, move || {
+            let file = &this.file;
+            let len = file.metadata().map_err(this.io("reading"))?.len();
+            if len <= after.offset {
+                return Ok((Vec::new(), after));
+            }
+            let bytes = read_span(file, after.offset, len).map_err(this.io("reading"))?;
+            let (mut records, mut end) = frames(&bytes, after.offset, &this.storage, &this.path)?;
+            if records.len() > limit {
+                records.truncate(limit);
+                end = after.offset
+                    + records
+                        .iter()
+                        .map(|r| 8 + r.bytes.len() as u64)
+                        .sum::<u64>();
+            }
+            let cursor = Cursor {
+                t: records.last().map_or(after.t, |r| r.t),
+                offset: end,
+            };
+            Ok((records, cursor))
+        })
+        .await
+    }
+
+    async fn record_at(
+        &self,
+        t: i64,
+        near: Cursor,
+    ) -> Result<Option<(Record, Cursor)>, StorageError> {
+        let mut cursor = near;
+        loop {
+            let (records, next) = self.read(cursor, 1024).await?;
+            if records.is_empty() {
+                return Ok(None);
+            }
+            for r in records {
+                cursor = Cursor {
+                    t: r.t,
+                    offset: cursor.offset + 8 + r.bytes.len() as u64,
+                };
+                if r.t == t {
+                    return Ok(Some((r, cursor)));
+                }
+            }
+            if next.t >= t {
+                return Ok(None);
+            }
+        }
+    }
+
+    async fn load_snapshot(&self) -> Result<Option<Snapshot>, StorageError> {
+        let (path, storage) = (self.0.dir.join("snapshot"), self.0.storage.clone());
+        blocking(&self.0.storage, move || {
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => {
+                    return Err(StorageError::unavailable(
+                        &storage,
+                        format!("reading {}: {e}", path.display()),
+                    ));
+                }
+            };
+            match unframe_snapshot(&bytes) {
+                Some((offset, body)) => Ok(Some(Snapshot {
+                    cursor: Cursor {
+                        t: crate::snapshot::basis_t(body).unwrap_or(0),
+                        offset,
+                    },
+                    bytes: body.to_vec(),
+                })),
+                None => {
+                    tracing::warn!(snapshot = %path.display(), "ignoring a damaged snapshot; replaying the whole log");
+                    Ok(None)
+                }
+            }
+        })
+        .await
+    }
+
+    async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StorageError> {
+        let (dir, storage) = (self.0.dir.clone(), self.0.storage.clone());
+        blocking(&self.0.storage, move || {
+            let mut file = Vec::with_capacity(snapshot.bytes.len() + 20);
+            file.extend(SNAPSHOT_MAGIC);
+            file.extend(snapshot.cursor.offset.to_le_bytes());
+            file.extend(crc32fast::hash(&snapshot.bytes).to_le_bytes());
+            file.extend(&snapshot.bytes);
+            let current = dir.join("snapshot");
+            if let Ok(mut f) = File::open(&current) {
+                let mut head = [0u8; 16];
+                if f.read_exact(&mut head).is_ok()
+                    && &head[..8] == SNAPSHOT_MAGIC
+                    && u64::from_le_bytes(head[8..].try_into().expect("8 bytes"))
+                        >= snapshot.cursor.offset
+                {
+                    return Ok(());
+                }
+            }
+            let tmp = dir.join(format!("snapshot.tmp{}", std::process::id()));
+            (|| -> std::io::Result<()> {
+                let mut f = File::create(&tmp)?;
+                f.write_all(&file)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &current)?;
+                File::open(&dir)?.sync_all()
+            })()
+            .map_err(|e| {
+                StorageError::unavailable(
+                    &storage,
+                    format!("writing the snapshot in {}: {e}", dir.display()),
+                )
+            })
+        })
+        .await
+    }
+}
+
+/// The log offset and body of a snapshot file, if it is whole.
+fn unframe_snapshot(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    if bytes.len() < 20 || &bytes[..8] != SNAPSHOT_MAGIC {
+        return None;
+    }
+    let offset = u64::from_le_bytes(bytes[8..16].try_into().ok()?);
+    let crc = u32::from_le_bytes(bytes[16..20].try_into().ok()?);
+    let body = &bytes[20..];
+    (crc32fast::hash(body) == crc).then_some((offset, body))
+}
