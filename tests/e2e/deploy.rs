@@ -247,6 +247,11 @@ fn rolling_deploy(dir: &Path, store: &str, env: &[(&str, &str)], nodes: &[Server
 }
 
 pub(crate) fn create_group(dir: &Path, store: &str, env: &[(&str, &str)]) {
+    create_group_with(dir, store, env, &[]);
+}
+
+/// Creates group `g` on `store`, with `extra` arguments to `host group create`.
+pub(crate) fn create_group_with(dir: &Path, store: &str, env: &[(&str, &str)], extra: &[&str]) {
     ok(deployer(dir, env)
         .args([
             "group",
@@ -257,6 +262,7 @@ pub(crate) fn create_group(dir: &Path, store: &str, env: &[(&str, &str)]) {
             "--store",
             store,
         ])
+        .args(extra)
         .output()
         .unwrap());
 }
@@ -381,7 +387,7 @@ fn groups_are_created_once_checked_and_updated() {
     ]));
     assert_eq!(
         stdout(&made).trim(),
-        r#"{:group "web", :env {:env :prod}, :instance-type "large", :current nil, :previous nil, :nodes []}"#
+        r#"{:group "web", :env {:env :prod}, :instance-type "large", :db-storage nil, :current nil, :previous nil, :nodes []}"#
     );
     let again = group(&["create", "web"]);
     assert_eq!(again.status.code(), Some(2));
@@ -411,12 +417,32 @@ fn groups_are_created_once_checked_and_updated() {
         "--env",
         "{:env :prod :feature-x true}",
     ]));
+    // The group's database storage: checked, and shown without its password.
+    let bad_storage = group(&["update", "web", "--db-storage", "mysql://db/ions"]);
+    assert_eq!(bad_storage.status.code(), Some(2));
+    assert!(
+        error_line(&bad_storage).contains("--db-storage"),
+        "{}",
+        stderr(&bad_storage)
+    );
+    ok(group(&[
+        "update",
+        "web",
+        "--db-storage",
+        "postgres://ions:s3cret@127.0.0.1:5999/ions",
+    ]));
     let shown = ok(group(&["show", "web"]));
     assert!(
         stdout(&shown).contains(":env {:env :prod, :feature-x true}"),
         "{}",
         stdout(&shown)
     );
+    assert!(
+        stdout(&shown).contains(r#":db-storage "postgres://ions@127.0.0.1:5999/ions""#),
+        "{}",
+        stdout(&shown)
+    );
+    assert!(!stdout(&shown).contains("s3cret"), "{}", stdout(&shown));
     assert_eq!(stdout(&ok(group(&["list"]))).trim(), r#"["web"]"#);
     // A lambda name {group}-{name} longer than 64 characters is refused before any node.
     let long = "g".repeat(60);

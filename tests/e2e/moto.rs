@@ -15,20 +15,38 @@ pub struct Moto {
 impl Moto {
     /// Starts moto and waits until it answers.
     pub fn start() -> Moto {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(venv_python())
-            .args([
+        Moto::launch(|port| {
+            let mut cmd = Command::new(venv_python());
+            cmd.args([
                 "-m",
                 "moto.server",
                 "-H",
                 "127.0.0.1",
                 "-p",
                 &port.to_string(),
-            ])
+            ]);
+            cmd
+        })
+    }
+
+    /// Starts moto answering one request at a time (tests/clients/moto_serial.py), so
+    /// that its conditional writes are atomic, as S3's are.
+    pub fn start_serial() -> Moto {
+        Moto::launch(|port| {
+            let mut cmd = Command::new(venv_python());
+            cmd.arg(repo().join("tests/clients/moto_serial.py"))
+                .args(["127.0.0.1", &port.to_string()]);
+            cmd
+        })
+    }
+
+    fn launch(command: impl FnOnce(u16) -> Command) -> Moto {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = command(port)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -42,6 +60,20 @@ impl Moto {
             std::thread::sleep(Duration::from_millis(50));
         }
         moto
+    }
+
+    /// Creates S3 bucket `name` through boto3.
+    pub fn create_bucket(&self, name: &str) {
+        let out = Command::new(venv_python())
+            .arg(repo().join("tests/clients/s3_objects.py"))
+            .args([&self.url, "create-bucket", name])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "s3_objects.py create-bucket failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Puts parameters `(name, value, type)` through boto3.

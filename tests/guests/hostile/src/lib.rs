@@ -169,6 +169,78 @@ mod hostile {
         Ok(read(&format!("[[:db/add \"datomic.tx\" :db/doc \"before {}\"]]", db.basis_t())).expect("valid EDN"))
     }
 
+    /// Adds one to counter `name` (`:counter/name`, `:counter/value`) as the database
+    /// before the transaction has it, once per request id (`:inc/id`): a retried
+    /// increment whose first try committed does nothing. The shared-database tests run
+    /// it from every node at once.
+    #[ion::tx_fn(name = "inc")]
+    pub fn inc(db: &ion::Db, args: &[Edn]) -> Result<Edn, Error> {
+        let [Edn::Str(name), Edn::Str(id)] = args else {
+            return Err(Error::incorrect("inc takes a counter name and a request id"));
+        };
+        let first = |index: &str, components: String| -> Result<Option<Vec<Edn>>, Error> {
+            let request = read(&format!("{{:index :{index} :components [{components}] :limit 1}}")).map_err(|e| Error::fault(e.to_string()))?;
+            let datoms = db.datoms(&request)?;
+            Ok(match &datoms {
+                Edn::Vector(ds) => ds.first().and_then(|d| match d {
+                    Edn::Vector(fields) => Some(fields.clone()),
+                    _ => None,
+                }),
+                _ => None,
+            })
+        };
+        if first("avet", format!(":inc/id {}", quote(id)))?.is_some() {
+            return Ok(Edn::Vector(Vec::new()));
+        }
+        let value = match first("avet", format!(":counter/name {}", quote(name)))? {
+            Some(d) => match first("eavt", format!("{} :counter/value", ion::edn::print(&d[0])))? {
+                Some(v) => match v.get(2) {
+                    Some(Edn::Int(n)) => *n,
+                    _ => 0,
+                },
+                None => 0,
+            },
+            None => 0,
+        };
+        let text = format!(
+            "[{{:counter/name {} :counter/value {}}} {{:inc/id {}}}]",
+            quote(name),
+            value + 1,
+            quote(id)
+        );
+        read(&text).map_err(|e| Error::fault(e.to_string()))
+    }
+
+    /// The shared counter: input `inc ID` commits `[hostile/inc "c" ID]` to database
+    /// `shared` and answers `t=T v=V` (the transaction's basis and the counter after
+    /// it); input `read` answers the same for the database as this node has it now.
+    #[ion::lambda]
+    pub fn counter(input: &str, _ctx: &Context) -> Result<String, Error> {
+        let input = input.trim().trim_matches('"');
+        let conn = ion::db::connect("shared")?;
+        let db = match input.split_once(' ') {
+            Some(("inc", id)) => {
+                let tx = format!("[[hostile/inc \"c\" {}]]", quote(id));
+                conn.transact(&read(&tx).map_err(|e| Error::fault(e.to_string()))?)?.db_after
+            }
+            _ if input == "read" => conn.db(),
+            _ => return Err(Error::incorrect(format!("counter takes `inc ID` or `read`, not {input:?}"))),
+        };
+        Ok(format!("t={} v={}", db.basis_t(), counter_value(&db)?))
+    }
+
+    fn quote(text: &str) -> String {
+        ion::edn::print(&ion::edn::string(text))
+    }
+
+    fn counter_value(db: &ion::Db) -> Result<i64, Error> {
+        let pulled = db.pull(&read("[:counter/value]").expect("valid EDN"), &read("[:counter/name \"c\"]").expect("valid EDN"));
+        Ok(match &pulled {
+            Ok(Edn::Map(m)) => m.values().find_map(|v| if let Edn::Int(n) = v { Some(*n) } else { None }).unwrap_or(0),
+            _ => 0,
+        })
+    }
+
     /// `[0 1 … n-1]`: a query function for a collection binding.
     #[ion::query_fn]
     pub fn range(args: &[Edn]) -> Result<Edn, Error> {
@@ -223,6 +295,11 @@ mod hostile {
             }
             "/fail" => Err(Error::conflict("the order changed under you").with("hostile/order-id", Edn::Int(42))),
             "/panic" => panic!("web boom"),
+            "/counter" => {
+                let conn = ion::db::connect("shared")?;
+                let db = conn.db();
+                Ok(Response::text(200, format!("t={} v={}", db.basis_t(), counter_value(&db)?)))
+            }
             "/status" => {
                 let code = request.query_param("code").and_then(|c| c.parse().ok()).unwrap_or(200);
                 Ok(Response::new(code))
