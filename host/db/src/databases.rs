@@ -151,6 +151,13 @@ impl Databases {
         .cloned()
     }
 
+    /// Whether database `name` is being opened right now (its cell exists, still empty).
+    #[cfg(test)]
+    pub(crate) fn is_opening(&self, name: &str) -> bool {
+        let open = self.open.lock().expect("not poisoned");
+        open.get(name).is_some_and(|cell| !cell.initialized())
+    }
+
     /// Another node committed database `name` up to `t`: its connection here, if open,
     /// reads the records soon.
     pub fn notify(&self, name: &str, t: i64) {

@@ -4,6 +4,7 @@
 
 use super::*;
 use ion_edn::{Edn, read};
+use std::sync::Arc;
 
 /// The ion-starter's inventory schema (Datomic's docs tutorial).
 const SCHEMA: &str = r#"[{:db/ident :inv/sku :db/valueType :db.type/string :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
@@ -282,6 +283,50 @@ async fn time_travel_and_speculative_with() {
     assert_eq!(t2.values(a, count), [Value::Long(2)]);
 }
 
+/// Round 2 of hardening, item 2: opening a database cold (replaying its log) holds no
+/// lock that calls on other databases need.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_open_does_not_hold_up_other_databases() {
+    let dir = std::env::temp_dir().join(format!("ion-db-cold-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    {
+        let dbs = Databases::file(&dir);
+        dbs.create("big").await.unwrap();
+        dbs.create("small").await.unwrap();
+        let conn = dbs.connect("big").await.unwrap();
+        conn.transact(&read(SCHEMA).unwrap(), &NoFunctions)
+            .await
+            .unwrap();
+        for b in 0..10 {
+            let items: String = (0..1000)
+                .map(|i| format!(r#"{{:inv/sku "S{b}-{i}" :inv/count {i}}}"#))
+                .collect();
+            conn.transact(&read(&format!("[{items}]")).unwrap(), &NoFunctions)
+                .await
+                .unwrap();
+        }
+    }
+    let dbs = Arc::new(Databases::file(&dir));
+    let small = dbs.connect("small").await.unwrap();
+    let opening = {
+        let dbs = dbs.clone();
+        tokio::spawn(async move { dbs.connect("big").await.map(|c| c.db().count()) })
+    };
+    while !dbs.is_opening("big") {
+        tokio::task::yield_now().await;
+    }
+    // While "big" replays 20,000 datoms, "small" is at hand, and lists and transacts.
+    let again = dbs.connect("small").await.unwrap();
+    assert!(Arc::ptr_eq(&small, &again));
+    assert_eq!(dbs.list().await.unwrap().len(), 2);
+    assert!(
+        dbs.is_opening("big"),
+        "a call on another database waited until the cold open had finished"
+    );
+    assert!(opening.await.unwrap().unwrap() > 20_000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn the_log_replays_whole_records_and_cuts_a_torn_one() {
     let dir = std::env::temp_dir().join(format!("ion-db-unit-{}", std::process::id()));
@@ -379,7 +424,7 @@ async fn a_snapshot_plus_the_log_after_it_restores_the_same_value() {
     let _ = std::fs::remove_dir_all(&dir);
     let everything = |db: &Db| {
         let c = Components::default();
-        let show = |ds: Vec<std::sync::Arc<datom::Datom>>| -> Vec<String> {
+        let show = |ds: Vec<Arc<datom::Datom>>| -> Vec<String> {
             ds.iter().map(|d| format!("{d:?}")).collect()
         };
         (
