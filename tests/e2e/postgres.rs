@@ -1,7 +1,8 @@
 //! A real PostgreSQL server for the shared-database tests: Debian's `postgresql` package
-//! (scripts/setup installs it), a cluster made with `initdb` in a temp dir, started with
-//! `pg_ctl` on a free loopback port, stopped (immediately) on drop. As root, the server
-//! runs as the `postgres` user, since PostgreSQL refuses to run as root.
+//! (scripts/test installs it through scripts/setup-postgres), a cluster made with
+//! `initdb` in a temp dir, started with `pg_ctl` on a free loopback port, stopped
+//! (immediately) on drop. As root, the server runs as the `postgres` user, since
+//! PostgreSQL refuses to run as root.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,7 +19,7 @@ pub struct Postgres {
 /// The newest installed PostgreSQL's bin directory.
 fn bin_dir() -> PathBuf {
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("/usr/lib/postgresql: scripts/setup installs Debian's postgresql package")
+        .expect("/usr/lib/postgresql: scripts/setup-postgres installs Debian's postgresql package")
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
         .filter(|b| b.join("initdb").exists())
         .collect();
