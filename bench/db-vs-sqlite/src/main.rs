@@ -3,6 +3,7 @@
 //! `synchronous=FULL`), and the ratios. Usage: db-vs-sqlite WORK-DIR [DATOMS-FOR-RESTART]
 
 mod queries;
+mod shared;
 
 use ion_host::db::{Databases, NoFunctions, api};
 use rusqlite::{Connection, params};
@@ -41,13 +42,13 @@ async fn main() {
     let app = args.next().map(std::path::PathBuf::from);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let dbs = Databases::new(dir.join("ion"));
+    let dbs = Databases::file(dir.join("ion"));
     let mut rows: Vec<(String, f64, f64, &str)> = Vec::new();
 
     // 1. One-datom transactions.
     let n1 = 2000;
-    dbs.create("one").unwrap();
-    let conn = dbs.connect("one").unwrap();
+    dbs.create("one").await.unwrap();
+    let conn = dbs.connect("one").await.unwrap();
     conn.transact(&ion_edn::read(SCHEMA).unwrap(), &NoFunctions).await.unwrap();
     let t = Instant::now();
     for i in 0..n1 {
@@ -65,8 +66,8 @@ async fn main() {
 
     // 2. 1000-datom transactions.
     let (txs, per) = (50, 1000);
-    dbs.create("bulk").unwrap();
-    let conn = dbs.connect("bulk").unwrap();
+    dbs.create("bulk").await.unwrap();
+    let conn = dbs.connect("bulk").await.unwrap();
     conn.transact(&ion_edn::read(SCHEMA).unwrap(), &NoFunctions).await.unwrap();
     let t = Instant::now();
     for b in 0..txs {
@@ -113,8 +114,8 @@ async fn main() {
     drop(stmt);
 
     // 4. Restart with `restart_datoms` datoms.
-    dbs.create("big").unwrap();
-    let conn = dbs.connect("big").unwrap();
+    dbs.create("big").await.unwrap();
+    let conn = dbs.connect("big").await.unwrap();
     conn.transact(&ion_edn::read(SCHEMA).unwrap(), &NoFunctions).await.unwrap();
     let batch = 5000;
     for b in 0..restart_datoms / batch {
@@ -133,8 +134,8 @@ async fn main() {
     sq_big.execute_batch("COMMIT").unwrap();
     drop(sq_big);
     let t = Instant::now();
-    let dbs = Databases::new(dir.join("ion"));
-    let conn = dbs.connect("big").unwrap();
+    let dbs = Databases::file(dir.join("ion"));
+    let conn = dbs.connect("big").await.unwrap();
     let datoms = conn.db().count();
     let ours = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
@@ -147,13 +148,17 @@ async fn main() {
     drop(conn);
     drop(dbs);
     let t = Instant::now();
-    let dbs = Databases::new(dir.join("ion"));
-    let conn = dbs.connect("big").unwrap();
+    let dbs = Databases::file(dir.join("ion"));
+    let conn = dbs.connect("big").await.unwrap();
     assert_eq!(conn.db().count(), datoms);
     let ours = t.elapsed().as_secs_f64() * 1000.0;
     rows.push((format!("restart with {datoms} datoms, from a snapshot (ms to first read)"), ours, theirs, "lower is better"));
 
     let query_rows = queries::run(&dir, app.as_deref()).await;
+    let shared_rows = match std::env::var("BENCH_PG_URL") {
+        Ok(url) => shared::run(&url).await,
+        Err(_) => Vec::new(),
+    };
 
     println!("| measure | Ion Host db | SQLite (WAL, synchronous=FULL) | ion / sqlite | |");
     println!("|---|---|---|---|---|");
@@ -165,5 +170,13 @@ async fn main() {
     println!("|---|---|---|---|");
     for (name, ours, theirs) in query_rows {
         println!("| {name} | {ours:.0} | {theirs:.0} | {:.1} |", ours / theirs);
+    }
+    if !shared_rows.is_empty() {
+        println!();
+        println!("| on PostgreSQL storage | Ion Host db | PostgreSQL itself | ion / postgres | |");
+        println!("|---|---|---|---|---|");
+        for (name, ours, theirs, better) in shared_rows {
+            println!("| {name} | {ours:.1} | {theirs:.1} | {:.2} | {better} |", ours / theirs);
+        }
     }
 }

@@ -49,9 +49,9 @@ fn people(n: usize) -> Vec<Person> {
 /// returns table rows (name, ours µs, sqlite µs).
 pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> {
     let people = people(20_000);
-    let dbs = Databases::new(dir.join("ion-q"));
-    dbs.create("people").unwrap();
-    let conn = dbs.connect("people").unwrap();
+    let dbs = Databases::file(dir.join("ion-q"));
+    dbs.create("people").await.unwrap();
+    let conn = dbs.connect("people").await.unwrap();
     conn.transact(&ion_edn::read(SCHEMA).unwrap(), &NoFunctions).await.unwrap();
     for chunk in people.chunks(1000) {
         let tx: String = chunk
