@@ -182,6 +182,27 @@ pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>, IonError> {
             Value::Long(x as i64)
         }
     };
+    // Longs only: arithmetic on them is exact, as Clojure's is, and overflow is an error
+    // (Clojure's ArithmeticException), not a wrapped or rounded result.
+    let longs = || -> Option<Vec<i64>> {
+        args.iter()
+            .map(|a| match a {
+                Value::Long(n) => Some(*n),
+                _ => None,
+            })
+            .collect()
+    };
+    let exact = |r: Option<i64>| {
+        r.map(Value::Long).ok_or_else(|| {
+            incorrect(format!(
+                "{name}: integer overflow with {}",
+                args.iter()
+                    .map(|a| ion_edn::print(&a.to_edn()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+        })
+    };
     let bool = Value::Bool;
     Ok(Some(match name {
         "=" | "==" => bool(args.windows(2).all(|w| compare(&w[0], &w[1]).is_eq())),
@@ -190,28 +211,36 @@ pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>, IonError> {
         ">" => bool(args.windows(2).all(|w| compare(&w[0], &w[1]).is_gt())),
         "<=" => bool(args.windows(2).all(|w| !compare(&w[0], &w[1]).is_gt())),
         ">=" => bool(args.windows(2).all(|w| !compare(&w[0], &w[1]).is_lt())),
-        "+" => number(all_num()?.iter().sum()),
-        "*" => number(all_num()?.iter().product()),
-        "-" => {
-            let n = all_num()?;
-            match n.as_slice() {
-                [x] => number(-x),
-                [x, rest @ ..] => number(rest.iter().fold(*x, |a, b| a - b)),
-                [] => return Err(incorrect("- takes at least one number".into())),
-            }
-        }
+        "+" => match longs() {
+            Some(n) => exact(n.iter().try_fold(0i64, |a, b| a.checked_add(*b)))?,
+            None => number(all_num()?.iter().sum()),
+        },
+        "*" => match longs() {
+            Some(n) => exact(n.iter().try_fold(1i64, |a, b| a.checked_mul(*b)))?,
+            None => number(all_num()?.iter().product()),
+        },
+        "-" => match (longs(), all_num()?.as_slice()) {
+            (_, []) => return Err(incorrect("- takes at least one number".into())),
+            (Some(n), _) => exact(match n.as_slice() {
+                [x] => x.checked_neg(),
+                [x, rest @ ..] => rest.iter().try_fold(*x, |a, b| a.checked_sub(*b)),
+                [] => None,
+            })?,
+            (None, [x]) => number(-x),
+            (None, [x, rest @ ..]) => number(rest.iter().fold(*x, |a, b| a - b)),
+        },
         "/" => {
+            arity(2)?;
             let n = all_num()?;
-            let [x, y] = n.as_slice() else {
-                return Err(incorrect("/ takes two numbers".into()));
-            };
-            if *y == 0.0 {
+            if n[1] == 0.0 {
                 return Err(incorrect("division by zero".into()));
             }
-            if any_double || x % y != 0.0 {
-                Value::Double(F64(x / y))
-            } else {
-                Value::Long((x / y) as i64)
+            match longs().as_deref() {
+                // Clojure would answer a ratio where the division is not exact; a double
+                // stands in for it.
+                Some([x, y]) if x.checked_rem(*y) == Some(0) => exact(x.checked_div(*y))?,
+                Some([x, y]) if x.checked_rem(*y).is_none() => exact(None)?,
+                _ => Value::Double(F64(n[0] / n[1])),
             }
         }
         "quot" | "rem" | "mod" => {
@@ -222,16 +251,29 @@ pub fn call(name: &str, args: &[Value]) -> Result<Option<Value>, IonError> {
             if *y == 0 {
                 return Err(incorrect("division by zero".into()));
             }
-            Value::Long(match name {
-                "quot" => x / y,
-                "rem" => x % y,
-                _ => x.rem_euclid(*y),
-            })
+            exact(match name {
+                "quot" => x.checked_div(*y),
+                "rem" => x.checked_rem(*y),
+                // Clojure's mod takes the divisor's sign.
+                _ => x.checked_rem(*y).map(|m| {
+                    if m != 0 && (m < 0) != (*y < 0) {
+                        m + y
+                    } else {
+                        m
+                    }
+                }),
+            })?
         }
         "inc" | "dec" => {
             arity(1)?;
-            let n = all_num()?[0];
-            number(if name == "inc" { n + 1.0 } else { n - 1.0 })
+            match (&args[0], name) {
+                (Value::Long(x), "inc") => exact(x.checked_add(1))?,
+                (Value::Long(x), _) => exact(x.checked_sub(1))?,
+                _ => {
+                    let n = all_num()?[0];
+                    number(if name == "inc" { n + 1.0 } else { n - 1.0 })
+                }
+            }
         }
         "max" | "min" => args
             .iter()

@@ -472,3 +472,59 @@ async fn a_rule_that_nests_a_value_once_per_step_stops_at_the_depth_limit() {
         e.message
     );
 }
+
+/// Hardening round 2, item 6: long arithmetic is exact over all of i64 (entity ids and
+/// microsecond times pass 2^53), and overflow is an `incorrect` anomaly, as Clojure's
+/// ArithmeticException is, never a panic.
+#[tokio::test]
+async fn long_arithmetic_is_exact_and_overflow_is_incorrect() {
+    let db = people().await;
+    let one = |f: &str| format!("[:find ?y . :in $ ?x :where [({f}) ?y]]");
+    let at = |x: i64, f: &str| {
+        let (db, q) = (&db, one(f));
+        async move {
+            run(db, &q, vec![Edn::Int(x)])
+                .await
+                .map_err(|e| (e.category, e.message))
+        }
+    };
+    let big = 9_007_199_254_740_993; // 2^53 + 1: not a double
+    assert_eq!(at(big, "+ ?x 0").await.unwrap(), big.to_string());
+    assert_eq!(at(big, "- ?x 0").await.unwrap(), big.to_string());
+    assert_eq!(at(big, "* ?x 1").await.unwrap(), big.to_string());
+    assert_eq!(at(big, "inc ?x").await.unwrap(), (big + 1).to_string());
+    assert_eq!(at(big, "dec ?x").await.unwrap(), (big - 1).to_string());
+    assert_eq!(at(big, "/ ?x 1").await.unwrap(), big.to_string());
+    assert_eq!(at(big, "quot ?x 2").await.unwrap(), (big / 2).to_string());
+    assert_eq!(at(i64::MAX, "- ?x").await.unwrap(), (-i64::MAX).to_string());
+    // Clojure's mod takes the divisor's sign; rem the dividend's.
+    assert_eq!(at(-7, "mod ?x 2").await.unwrap(), "1");
+    assert_eq!(at(7, "mod ?x -2").await.unwrap(), "-1");
+    assert_eq!(at(-7, "rem ?x 2").await.unwrap(), "-1");
+    assert_eq!(at(7, "/ ?x 2").await.unwrap(), "3.5");
+    for (x, f) in [
+        (i64::MIN, "quot ?x -1"),
+        (i64::MIN, "rem ?x -1"),
+        (i64::MIN, "mod ?x -1"),
+        (i64::MIN, "/ ?x -1"),
+        (i64::MIN, "- ?x"),
+        (i64::MIN, "dec ?x"),
+        (i64::MAX, "inc ?x"),
+        (i64::MAX, "+ ?x 1"),
+        (i64::MIN, "- ?x 1"),
+        (i64::MAX, "* ?x 2"),
+    ] {
+        let (category, message) = at(x, f).await.unwrap_err();
+        assert_eq!(
+            category,
+            ion_anomaly::Category::Incorrect,
+            "({f}) with {x}: {message}"
+        );
+        assert!(
+            message.contains("integer overflow"),
+            "({f}) with {x}: {message}"
+        );
+    }
+    // A double anywhere makes the result a double, as before.
+    assert_eq!(at(3, "+ ?x 0.5").await.unwrap(), "3.5");
+}
