@@ -40,7 +40,7 @@ fn decoded(store: &Path, hex: &str) -> Vec<u8> {
     let header = part::header(&encoded)
         .unwrap_or_else(|e| panic!("{}: a half-written part: {e:#}", path.display()));
     let base = header.base.map(|(b, _)| decoded(store, &b.hex()));
-    let bytes = part::decode(&encoded, base.as_deref())
+    let bytes = part::decode(&encoded, base.as_deref(), part::MAX_PART_BYTES)
         .unwrap_or_else(|e| panic!("{}: a half-written part: {e:#}", path.display()));
     assert_eq!(
         PartId::of(&bytes).hex(),

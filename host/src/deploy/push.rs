@@ -215,7 +215,7 @@ async fn encode(
             .ok()
             .and_then(|e| part::header(&e).ok())
             .map(|h| h.base.map_or(0, |(_, d)| d));
-        if let (Some(depth), Ok(base_bytes)) = (depth, store.get_part(&base.id).await)
+        if let (Some(depth), Ok(base_bytes)) = (depth, store.get_part(&base.id, base.size).await)
             && depth < part::MAX_DEPTH
         {
             let base_id = base.id;

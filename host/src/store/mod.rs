@@ -111,12 +111,18 @@ impl Store {
             .ok_or_else(|| anyhow!("part {id} is missing from the store {}", self.describe()))
     }
 
-    /// A part's bytes, checked against its id (and cached on this machine).
-    pub async fn get_part(&self, id: &PartId) -> Result<Vec<u8>> {
-        self.get_part_at(id, 0).await
+    /// A part's bytes, checked against its id (and cached on this machine); `size` is
+    /// what its manifest says it holds, and the most its stored header may claim.
+    pub async fn get_part(&self, id: &PartId, size: u64) -> Result<Vec<u8>> {
+        self.get_part_at(id, 0, size).await
     }
 
-    fn get_part_at<'a>(&'a self, id: &'a PartId, depth: u8) -> backend::Fut<'a, Vec<u8>> {
+    fn get_part_at<'a>(
+        &'a self,
+        id: &'a PartId,
+        depth: u8,
+        limit: u64,
+    ) -> backend::Fut<'a, Vec<u8>> {
         Box::pin(async move {
             if let Some(bytes) = self.cached(id) {
                 return Ok(bytes);
@@ -136,11 +142,14 @@ impl Store {
             };
             let header = part::header(&encoded).map_err(corrupt)?;
             let base = match header.base {
-                Some((base_id, _)) => Some(self.get_part_at(&base_id, depth + 1).await?),
+                Some((base_id, _)) => Some(
+                    self.get_part_at(&base_id, depth + 1, part::MAX_PART_BYTES)
+                        .await?,
+                ),
                 None => None,
             };
             let bytes =
-                tokio::task::spawn_blocking(move || part::decode(&encoded, base.as_deref()))
+                tokio::task::spawn_blocking(move || part::decode(&encoded, base.as_deref(), limit))
                     .await?
                     .map_err(corrupt)?;
             let got = PartId::of(&bytes);
@@ -269,9 +278,10 @@ impl Store {
 
     /// A revision's component, reassembled from its parts and checked against its hash.
     pub async fn component(&self, manifest: &Manifest) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(manifest.size as usize);
+        // The manifest's size is only a hint: it is checked below, through the hash.
+        let mut out = Vec::with_capacity(manifest.size.min(part::MAX_PART_BYTES) as usize);
         for p in &manifest.parts {
-            out.extend(self.get_part(&p.id).await?);
+            out.extend(self.get_part(&p.id, p.size).await?);
         }
         let got = PartId::of(&out);
         if got != manifest.component {

@@ -17,6 +17,9 @@ const VERSION: u8 = 1;
 pub const MAX_DEPTH: u8 = 8;
 /// Parts larger than this are compressed at a faster level.
 const BIG: usize = 4 << 20;
+/// The most a part may decode to where no manifest says its size (a delta's base): a
+/// header claiming more is corrupt, and is refused before anything is allocated.
+pub const MAX_PART_BYTES: u64 = 1 << 30;
 
 /// A part's name: the SHA-256 of its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -132,10 +135,18 @@ fn head(kind: u8, size: usize) -> Vec<u8> {
     out
 }
 
-/// Decodes an encoded part; `base` is the decoded base when the header names one.
+/// Decodes an encoded part; `base` is the decoded base when the header names one, and
+/// `limit` the most it may decode to (the manifest's size of the part, or
+/// `MAX_PART_BYTES`). A header that claims more is refused before anything is allocated.
 /// The caller checks the result against the part's id.
-pub fn decode(encoded: &[u8], base: Option<&[u8]>) -> Result<Vec<u8>> {
+pub fn decode(encoded: &[u8], base: Option<&[u8]>, limit: u64) -> Result<Vec<u8>> {
     let h = header(encoded)?;
+    if h.size > limit {
+        bail!(
+            "its header claims {} bytes, more than the {limit} it may decode to",
+            h.size
+        );
+    }
     let size = usize::try_from(h.size).context("the part's size does not fit in memory")?;
     let frame = &encoded[h.frame_at..];
     let mut d = match (h.base, base) {
@@ -168,16 +179,37 @@ mod tests {
         let mut next = base.clone();
         next[100_000..100_004].copy_from_slice(b"edit");
         let whole = encode_whole(&base).unwrap();
-        assert_eq!(decode(&whole, None).unwrap(), base);
+        assert_eq!(decode(&whole, None, MAX_PART_BYTES).unwrap(), base);
         let delta = encode_delta(&next, PartId::of(&base), &base, 0).unwrap();
         assert!(delta.len() < 200, "delta is {} bytes", delta.len());
         let h = header(&delta).unwrap();
         assert_eq!(h.base, Some((PartId::of(&base), 1)));
-        assert_eq!(decode(&delta, Some(&base)).unwrap(), next);
-        assert!(decode(&delta, None).is_err());
+        assert_eq!(decode(&delta, Some(&base), MAX_PART_BYTES).unwrap(), next);
+        assert!(decode(&delta, None, MAX_PART_BYTES).is_err());
         let mut flipped = whole.clone();
         let last = flipped.len() - 10;
         flipped[last] ^= 1;
-        assert!(decode(&flipped, None).is_err());
+        assert!(decode(&flipped, None, MAX_PART_BYTES).is_err());
+    }
+
+    /// Hardening round 2, item 7: a corrupt header must not make the reader allocate
+    /// what it claims.
+    #[test]
+    fn a_header_claiming_more_than_the_part_may_hold_is_refused_before_allocating() {
+        let mut claims_a_tib = encode_whole(b"five!").unwrap();
+        claims_a_tib[9..17].copy_from_slice(&(1u64 << 40).to_le_bytes());
+        for limit in [5, MAX_PART_BYTES] {
+            let e = decode(&claims_a_tib, None, limit).unwrap_err().to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "its header claims 1099511627776 bytes, more than the {limit} it may decode to"
+                )
+            );
+        }
+        // Within its limit, a header that lies is caught by the frame.
+        let mut claims_more = encode_whole(b"five!").unwrap();
+        claims_more[9..17].copy_from_slice(&6u64.to_le_bytes());
+        assert!(decode(&claims_more, None, 6).is_err());
     }
 }
