@@ -106,6 +106,42 @@ fn event_answers_202_and_runs_in_the_background() {
     assert!(line.contains(r#"\"msg\":\"from an event\""#), "{line}");
 }
 
+/// Hardening round 2, item 5: accepted Events hold at most 64 MiB of a node's memory;
+/// past that the node throttles them, as AWS does.
+#[test]
+fn events_past_the_queue_bound_get_too_many_requests() {
+    let s = Server::start("tests/guests/hostile");
+    // hostile-park runs one call at a time for a minute: every Event accepted stays queued.
+    let url = format!("{}/2015-03-31/functions/hostile-park/invocations", s.lambda);
+    let payload = format!("\"{}\"", "x".repeat((256 << 10) - 2)); // 256 KiB, the most
+    let mut statuses = Vec::new();
+    while statuses.len() < 300 {
+        let mut r = agent()
+            .post(&url)
+            .header("X-Amz-Invocation-Type", "Event")
+            .send(&payload)
+            .unwrap();
+        let status = r.status().as_u16();
+        if status == 429 {
+            let kind = r.headers().get("x-amzn-errortype").cloned();
+            assert_eq!(kind.unwrap(), "TooManyRequestsException");
+            let body = r.body_mut().read_to_string().unwrap();
+            assert!(body.contains("limit of 64 MiB"), "{body}");
+        }
+        statuses.push(status);
+    }
+    let first_refused = statuses.iter().position(|s| *s != 202);
+    assert_eq!(
+        first_refused,
+        Some(256),
+        "64 MiB holds 256 Events of 256 KiB"
+    );
+    assert!(statuses[256..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Synchronous calls are not queued, and go on.
+    let ok = format!("{}/2015-03-31/functions/hostile-ok/invocations", s.lambda);
+    assert_eq!(agent().post(&ok).send("{}").unwrap().status(), 200);
+}
+
 #[test]
 fn dry_run_answers_204_and_runs_nothing() {
     let s = Server::start("tests/guests/hostile");

@@ -22,6 +22,11 @@ use std::time::Instant;
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 /// AWS's limit on an asynchronous invocation's payload.
 pub const MAX_EVENT_PAYLOAD: usize = 256 * 1024;
+/// The most that accepted, unfinished `Event` invocations may hold on one node, in bytes:
+/// each counts its payload, and at least `EVENT_OVERHEAD` for its task and context.
+pub const EVENT_QUEUE_BYTES: usize = 64 << 20;
+/// What an `Event` invocation counts against `EVENT_QUEUE_BYTES` at the least.
+const EVENT_OVERHEAD: usize = 4096;
 /// How much of a call's log `X-Amz-Log-Type: Tail` returns.
 const TAIL_BYTES: usize = 4096;
 
@@ -188,6 +193,23 @@ async fn invoke(
     match invocation_type.as_str() {
         "DryRun" => Ok(respond(204, "application/json", "")),
         "Event" => {
+            let charge = payload.len().max(EVENT_OVERHEAD) as u32;
+            let queued = node
+                .event_queue
+                .clone()
+                .try_acquire_many_owned(charge)
+                .map_err(|_| {
+                    crate::metrics::metrics().throttled("lambda-api");
+                    ApiError {
+                        status: 429,
+                        error_type: "TooManyRequestsException",
+                        message: format!(
+                            "Rate Exceeded. The node's asynchronous invocations already hold their limit of {} MiB; retry later",
+                            EVENT_QUEUE_BYTES >> 20
+                        ),
+                        reason: None,
+                    }
+                })?;
             let (node2, name, fn_name, rid, input) = (
                 node.clone(),
                 lambda.name.clone(),
@@ -199,6 +221,7 @@ async fn invoke(
                 .app
                 .lambda_context(&node.group, &lambda, request_id, client_context);
             node.background.spawn(async move {
+                let _queued = queued;
                 let Some(slot) = node2.current() else {
                     tracing::warn!(request_id = rid, lambda = name, "asynchronous invocation dropped: the node serves no revision now");
                     return;

@@ -77,6 +77,9 @@ pub struct Node {
     pub(crate) deploying: tokio::sync::Mutex<()>,
     /// Asynchronous (`Event`) invocations still running.
     pub(crate) background: TaskTracker,
+    /// What those invocations may hold, in bytes (`lambda_api::EVENT_QUEUE_BYTES`): an
+    /// `Event` past it is refused with 429, as AWS throttles.
+    pub(crate) event_queue: Arc<tokio::sync::Semaphore>,
     /// Cancelled when the node begins to stop: long-lived responses (`/logs?follow`) end.
     pub(crate) stopping: CancellationToken,
 }
@@ -101,6 +104,7 @@ impl Node {
             deployer,
             deploying: tokio::sync::Mutex::new(()),
             background: TaskTracker::new(),
+            event_queue: Arc::new(tokio::sync::Semaphore::new(lambda_api::EVENT_QUEUE_BYTES)),
             stopping: CancellationToken::new(),
         })
     }
