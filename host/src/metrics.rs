@@ -10,6 +10,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -104,8 +105,16 @@ pub struct Metrics {
     casts: Family<CastLabels, Counter>,
     cast_metric: Family<CastMetricLabels, Gauge<f64, AtomicU64>>,
     cast_metric_sum: Family<CastMetricLabels, Counter<f64, AtomicU64>>,
+    /// Per app: its distinct (name, units) of `cast/metric`, and whether it was warned.
+    cast_metric_names: std::sync::Mutex<HashMap<String, MetricNames>>,
     total_calls: AtomicU64,
 }
+
+/// One app's distinct `cast/metric` (name, units), and whether it was warned of the cap.
+type MetricNames = (HashSet<(String, String)>, bool);
+
+/// The most distinct `cast/metric` names (with units) one app may have on a node.
+pub const MAX_METRIC_NAMES_PER_APP: usize = 1000;
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
 
@@ -134,6 +143,7 @@ impl Metrics {
             casts: Family::default(),
             cast_metric: Family::default(),
             cast_metric_sum: Family::default(),
+            cast_metric_names: Default::default(),
             total_calls: AtomicU64::new(0),
         };
         let r = &mut m.registry;
@@ -355,14 +365,36 @@ impl Metrics {
             .inc();
     }
 
-    /// A `cast/metric` value.
-    pub fn cast_metric(&self, app: &str, name: &str, units: &str, value: f64) {
+    /// A `cast/metric` value. Every distinct name and units is a label set that stays
+    /// for the process's life, so an app may have at most `MAX_METRIC_NAMES_PER_APP`:
+    /// past them a new name is refused (false), with one warning per app.
+    pub fn cast_metric(&self, app: &str, name: &str, units: &str, value: f64) -> bool {
         let labels = CastMetricLabels {
             app: app.to_owned(),
             name: name.to_owned(),
             units: units.to_owned(),
         };
+        {
+            let mut names = self.cast_metric_names.lock().expect("not poisoned");
+            let (seen, warned) = names.entry(app.to_owned()).or_default();
+            let key = (name.to_owned(), units.to_owned());
+            if !seen.contains(&key) {
+                if seen.len() >= MAX_METRIC_NAMES_PER_APP {
+                    if !*warned {
+                        *warned = true;
+                        tracing::warn!(
+                            app,
+                            cap = MAX_METRIC_NAMES_PER_APP,
+                            "an app passed the cap on distinct cast/metric names; new names are refused"
+                        );
+                    }
+                    return false;
+                }
+                seen.insert(key);
+            }
+        }
         self.cast_metric.get_or_create(&labels).set(value);
         self.cast_metric_sum.get_or_create(&labels).inc_by(value);
+        true
     }
 }

@@ -248,6 +248,42 @@ fn a_flood_of_casts_is_capped_per_call_with_one_warning() {
     assert_eq!((next.function_error, next.body.as_str()), (None, "cast"));
 }
 
+/// Hardening round 2, item 5: each distinct metric name is a label set kept for the
+/// node's life, so an app may have 1,000; past them new names are refused.
+#[test]
+fn distinct_metric_names_are_capped_per_app_with_one_warning() {
+    let s = Server::start("tests/guests/hostile");
+    let a = invoke(&s, "metric-names", "{}");
+    assert_eq!(a.function_error, None, "{}", a.body);
+    let answer = edn_map(&a.body);
+    assert_eq!(answer["ok"], Edn::Int(1_000), "{}", a.body);
+    assert_eq!(answer["refused"], Edn::Int(8_000), "{}", a.body);
+    assert_eq!(
+        pair(&answer["first-refusal"]),
+        (
+            "busy".into(),
+            "cast/metric: app hostile already has 1000 distinct metric names, the most an app may have; the new name :m/n1000 is refused".into()
+        )
+    );
+    // Names already known still take values; the next call is refused new ones at once.
+    let again = edn_map(&invoke(&s, "metric-names", "{}").body);
+    assert_eq!(again["ok"], Edn::Int(1_000));
+    assert_eq!(
+        s.log()
+            .matches("passed the cap on distinct cast/metric names")
+            .count(),
+        1
+    );
+    let mut r = agent()
+        .get(format!("{}/metrics", s.admin))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .call()
+        .unwrap();
+    let text = r.body_mut().read_to_string().unwrap();
+    assert!(text.contains("name=\"m/n999\""), "the 1000th name is kept");
+    assert!(!text.contains("name=\"m/n1000\""), "the 1001st is not");
+}
+
 #[test]
 fn garbage_sent_to_host_imports_is_refused_as_incorrect_naming_what_was_expected() {
     let s = Server::start("tests/guests/hostile");

@@ -81,10 +81,6 @@ impl IonState {
             data: None,
         })?;
         let metrics = crate::metrics::metrics();
-        metrics.cast(&self.app.app_name, &kind_name);
-        if matches!(kind, Kind::Dev) && !self.app.dev_mode {
-            return Ok(());
-        }
         if let (Kind::Metric, Some(Edn::Key(name))) = (kind, ion_edn::get(&map, "name")) {
             let value = match ion_edn::get(&map, "value") {
                 Some(Edn::Int(n)) => *n as f64,
@@ -95,7 +91,21 @@ impl IonState {
                 Some(Edn::Key(u)) => u.as_ref(),
                 _ => "",
             };
-            metrics.cast_metric(&self.app.app_name, name, units, value);
+            if !metrics.cast_metric(&self.app.app_name, name, units, value) {
+                return Err(IonError {
+                    category: Category::Busy,
+                    message: format!(
+                        "cast/metric: app {} already has {} distinct metric names, the most an app may have; the new name :{name} is refused",
+                        self.app.app_name,
+                        crate::metrics::MAX_METRIC_NAMES_PER_APP
+                    ),
+                    data: None,
+                });
+            }
+        }
+        metrics.cast(&self.app.app_name, &kind_name);
+        if matches!(kind, Kind::Dev) && !self.app.dev_mode {
+            return Ok(());
         }
         if matches!(kind, Kind::Alert) {
             self.app.alerts.fetch_add(1, Ordering::Relaxed);

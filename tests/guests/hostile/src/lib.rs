@@ -329,6 +329,27 @@ mod hostile {
         Ok(ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect())))
     }
 
+    /// Casts one metric under each of 9,000 distinct names (:m/n0 … :m/n8999), going on
+    /// past refusals, and answers `{:ok n :refused n :first-refusal [category message]}`.
+    #[ion::lambda]
+    pub fn metric_names(_input: &str, _ctx: &Context) -> Result<String, Error> {
+        use ion::__private::bindings::ion::host::cast;
+        let (mut ok, mut refused, mut first) = (0i64, 0i64, Edn::Nil);
+        for i in 0..9_000 {
+            match cast::metric(&format!("{{:name :m/n{i} :value 1 :units :count}}")) {
+                Ok(()) => ok += 1,
+                Err(e) => {
+                    refused += 1;
+                    if first == Edn::Nil {
+                        first = outcome::<()>(Err(e));
+                    }
+                }
+            }
+        }
+        let map = [("ok", Edn::Int(ok)), ("refused", Edn::Int(refused)), ("first-refusal", first)];
+        Ok(ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect())))
+    }
+
     /// `["ok" what]` or `[category message]` for one raw host call.
     fn outcome<T: std::fmt::Debug>(r: Result<T, ion::__private::bindings::ion::host::types::IonError>) -> Edn {
         let (a, b) = match r {
