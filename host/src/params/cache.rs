@@ -1,7 +1,9 @@
 //! The per-node parameter cache: answers from memory while fresh (`ttl`), answers stale
 //! values while one background refresh runs, and keeps the last good values when a refresh
 //! fails (logging that once, until a refresh succeeds again). A burst of calls therefore
-//! reaches the provider once per path per `ttl`, not once per call.
+//! reaches the provider once per path per `ttl`, not once per call. A path's first fetch
+//! is single-flight for that path only, and the cache holds at most `MAX_PATHS` paths,
+//! dropping the one used longest ago.
 
 use super::{Param, ParamsError, ParamsProvider, check_path};
 use std::collections::HashMap;
@@ -11,18 +13,23 @@ use std::time::{Duration, Instant};
 /// How long fetched parameters are served without asking the provider again.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
 
+/// The most paths the cache holds; a new one past them drops the one used longest ago.
+pub const MAX_PATHS: usize = 1024;
+
 /// A provider with a cache in front.
 pub struct CachedParams {
     provider: Arc<dyn ParamsProvider>,
     ttl: Duration,
     entries: Mutex<HashMap<String, Entry>>,
-    /// Serialises first fetches, so concurrent first calls for a path fetch once.
-    first_fetch: tokio::sync::Mutex<()>,
+    /// One gate per path being fetched for the first time, so concurrent first calls for
+    /// a path fetch once, and a slow path holds up no other.
+    first_fetches: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 struct Entry {
     params: Arc<Vec<Param>>,
     fetched: Instant,
+    used: Instant,
     refreshing: bool,
     failing: bool,
 }
@@ -34,7 +41,7 @@ impl CachedParams {
             provider,
             ttl,
             entries: Mutex::default(),
-            first_fetch: tokio::sync::Mutex::new(()),
+            first_fetches: Mutex::default(),
         })
     }
 
@@ -49,24 +56,52 @@ impl CachedParams {
         if let Some(params) = self.cached(path) {
             return Ok(params);
         }
-        let _one = self.first_fetch.lock().await;
+        let gate = self
+            .first_fetches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(path.to_owned())
+            .or_default()
+            .clone();
+        let _one = gate.lock().await;
         if let Some(params) = self.cached(path) {
             return Ok(params);
         }
-        let params = Arc::new(
-            self.provider
-                .get_by_path(path)
-                .await
-                .map_err(|e| self.failed(path, e))?,
-        );
+        let fetched = self.provider.get_by_path(path).await;
+        self.first_fetches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(path);
+        let params = Arc::new(fetched.map_err(|e| self.failed(path, e))?);
+        let now = Instant::now();
         let entry = Entry {
             params: params.clone(),
-            fetched: Instant::now(),
+            fetched: now,
+            used: now,
             refreshing: false,
             failing: false,
         };
-        self.lock().insert(path.to_owned(), entry);
+        let mut entries = self.lock();
+        if entries.len() >= MAX_PATHS
+            && let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(p, _)| p.clone())
+        {
+            entries.remove(&oldest);
+        }
+        entries.insert(path.to_owned(), entry);
         Ok(params)
+    }
+
+    /// How many paths the cache holds.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether the cache holds no path.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -77,6 +112,7 @@ impl CachedParams {
     fn cached(self: &Arc<Self>, path: &str) -> Option<Arc<Vec<Param>>> {
         let mut entries = self.lock();
         let entry = entries.get_mut(path)?;
+        entry.used = Instant::now();
         if entry.fetched.elapsed() >= self.ttl && !entry.refreshing {
             entry.refreshing = true;
             let (this, path) = (self.clone(), path.to_owned());
@@ -104,6 +140,7 @@ impl CachedParams {
                 *entry = Entry {
                     params: Arc::new(params),
                     fetched: Instant::now(),
+                    used: entry.used,
                     refreshing: false,
                     failing: false,
                 };
@@ -162,5 +199,73 @@ mod tests {
             "{err}"
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A provider that answers every path with one parameter, holding `/slow` until told.
+    struct Gated {
+        calls: std::sync::atomic::AtomicUsize,
+        release: tokio::sync::Semaphore,
+    }
+
+    impl ParamsProvider for Gated {
+        fn get_by_path<'a>(&'a self, path: &'a str) -> super::super::ParamsFuture<'a> {
+            Box::pin(async move {
+                self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if path == "/slow" {
+                    drop(self.release.acquire().await);
+                }
+                Ok(vec![Param {
+                    name: format!("{path}/k"),
+                    value: path.to_owned(),
+                    secure: false,
+                }])
+            })
+        }
+
+        fn describe(&self) -> String {
+            "gated test provider".into()
+        }
+    }
+
+    /// Hardening round 2, item 5: a first fetch holds up only calls for its own path, and
+    /// the cache stays bounded however many paths are asked for.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn first_fetches_are_single_flight_per_path_and_the_cache_is_bounded() {
+        let provider = Arc::new(Gated {
+            calls: Default::default(),
+            release: tokio::sync::Semaphore::new(0),
+        });
+        let cache = CachedParams::new(provider.clone(), Duration::from_secs(3600));
+        let slow: Vec<_> = (0..8)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.get("/slow").await })
+            })
+            .collect();
+        while provider.calls.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // While /slow is being fetched, other paths answer.
+        for i in 0..20_000 {
+            let path = format!("/p{i}");
+            assert_eq!(cache.get(&path).await.unwrap()[0].value, path);
+        }
+        assert!(slow.iter().all(|t| !t.is_finished()));
+        provider.release.add_permits(1);
+        for t in slow {
+            assert_eq!(t.await.unwrap().unwrap()[0].value, "/slow");
+        }
+        let calls = provider.calls.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            calls, 20_001,
+            "eight first calls for /slow fetched it once"
+        );
+        assert_eq!(cache.len(), MAX_PATHS);
+        // The paths used last are the ones kept.
+        assert_eq!(cache.get("/p19999").await.unwrap()[0].value, "/p19999");
+        assert_eq!(
+            provider.calls.load(std::sync::atomic::Ordering::SeqCst),
+            calls
+        );
     }
 }
