@@ -256,10 +256,7 @@ mod tests {
             assert_eq!(t.await.unwrap().unwrap()[0].value, "/slow");
         }
         let calls = provider.calls.load(std::sync::atomic::Ordering::SeqCst);
-        assert_eq!(
-            calls, 20_001,
-            "eight first calls for /slow fetched it once"
-        );
+        assert_eq!(calls, 20_001, "eight first calls for /slow fetched it once");
         assert_eq!(cache.len(), MAX_PATHS);
         // The paths used last are the ones kept.
         assert_eq!(cache.get("/p19999").await.unwrap()[0].value, "/p19999");
