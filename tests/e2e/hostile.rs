@@ -248,6 +248,26 @@ fn a_flood_of_casts_is_capped_per_call_with_one_warning() {
     assert_eq!((next.function_error, next.body.as_str()), (None, "cast"));
 }
 
+/// Hardening round 2, item 4: a guest's query stops in time for the ion to answer, at
+/// the call's deadline, with an `interrupted` anomaly.
+#[test]
+fn a_query_past_the_calls_deadline_is_interrupted_in_time_for_the_ion_to_answer() {
+    let s = Server::start("tests/guests/hostile");
+    let a = invoke(&s, "slow-q", "{}");
+    assert_eq!(a.function_error, None, "{}", a.body);
+    let answer = ion_edn::read(&a.body).unwrap_or_else(|e| panic!("{}: {e}", a.body));
+    assert_eq!(
+        pair(&answer),
+        (
+            "interrupted".into(),
+            "the query ran past the time left to hostile/slow-q (its :timeout-secs of 1 s)".into()
+        ),
+        "{}",
+        a.body
+    );
+    assert_eq!(invoke(&s, "ok", "{}").body, "ok");
+}
+
 /// Hardening round 2, item 5: each distinct metric name is a label set kept for the
 /// node's life, so an app may have 1,000; past them new names are refused.
 #[test]

@@ -134,6 +134,7 @@ impl LoadedApp {
         let call = CallInfo {
             request_id: request_id.to_owned(),
             fn_name: fn_name.to_owned(),
+            deadline: Some((Instant::now() + timeout, timeout)),
         };
         let mut state = IonState::new(
             self.context.clone(),
@@ -261,7 +262,7 @@ fn output_note(log: &CallLog) -> String {
     }
 }
 
-fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())
     } else {

@@ -266,7 +266,20 @@ impl Host for IonState {
             .collect();
         let app = self.app_calls.clone();
         let fns = db_fns::of(app.as_ref());
-        Ok(crate::db::query::q(&query, inputs, &*fns)
+        // The query stops a little before the call's own deadline (a tenth of its time, at
+        // most 100 ms), so the ion gets the `interrupted` anomaly and can still answer.
+        let bound = self
+            .call
+            .deadline
+            .map(|(at, timeout)| crate::db::query::Deadline {
+                at: at - (timeout / 10).min(std::time::Duration::from_millis(100)),
+                what: format!(
+                    "the time left to {} (its :timeout-secs of {})",
+                    self.call.fn_name,
+                    super::call::human(timeout)
+                ),
+            });
+        Ok(crate::db::query::q_until(&query, inputs, &*fns, bound)
             .await
             .map(|r| ion_edn::print(&r))
             .map_err(wit))

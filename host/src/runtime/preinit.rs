@@ -132,6 +132,7 @@ async fn snapshot(runtime: &Runtime, wasm: &[u8], sources: &str) -> Result<Vec<u
     let call = CallInfo {
         request_id: "preinit".into(),
         fn_name: "ion:host/loader.load".into(),
+        deadline: None,
     };
     let state = IonState::new(Arc::new(context), call, &log, settings.memory_limit_bytes());
     let mut store = Store::new(&runtime.inner.engine, state);

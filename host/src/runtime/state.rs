@@ -51,6 +51,9 @@ pub struct CallInfo {
     pub request_id: String,
     /// The ion function called, e.g. `ion.starter/echo`.
     pub fn_name: String,
+    /// When the call must end, and its limit (the ion's `:timeout-secs`): host imports
+    /// that run long, like `q`, stop in time for the ion to answer.
+    pub deadline: Option<(std::time::Instant, std::time::Duration)>,
 }
 
 impl IonState {

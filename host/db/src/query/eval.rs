@@ -30,8 +30,8 @@ pub struct Ctx<'a> {
     pub(super) rules: HashMap<String, Vec<Rule>>,
     pub(crate) fns: &'a dyn Functions,
     pub(super) fresh: usize,
-    /// When the query must stop (`:timeout`).
-    pub(crate) deadline: Option<(std::time::Instant, u64)>,
+    /// When the query must stop (its `:timeout`, or its caller's time).
+    pub(crate) deadline: Option<super::Deadline>,
     /// Sources that are collections of tuples, not databases.
     colls: HashMap<String, Arc<Vec<Vec<Value>>>>,
     /// Pull patterns bound by name in `:in`.
@@ -172,10 +172,10 @@ impl<'a> Ctx<'a> {
     /// Stops a query past its `:timeout`. Checked between clauses and every few rows:
     /// evaluation is CPU work that no timer could interrupt otherwise.
     pub(super) fn check_deadline(&self) -> Result<(), IonError> {
-        match self.deadline {
-            Some((at, ms)) if std::time::Instant::now() >= at => Err(IonError::new(
+        match &self.deadline {
+            Some(d) if std::time::Instant::now() >= d.at => Err(IonError::new(
                 ion_anomaly::Category::Interrupted,
-                format!("the query ran past its :timeout of {ms} ms"),
+                format!("the query ran past {}", d.what),
             )),
             _ => Ok(()),
         }

@@ -30,6 +30,15 @@ pub enum Input<'a> {
     Value(Edn<'static>),
 }
 
+/// When a query must stop, and what to call that time in the `interrupted` anomaly.
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    /// The instant.
+    pub at: std::time::Instant,
+    /// Completes "the query ran past …": "its :timeout of 5 ms".
+    pub what: String,
+}
+
 /// Runs `query` with `inputs` bound to its `:in` in order. `query` may also be the
 /// Client API's arg map `{:query q :offset n :limit n :timeout ms}`: the result is then
 /// cut to `:offset`/`:limit`, and a query running past `:timeout` milliseconds stops
@@ -39,8 +48,19 @@ pub async fn q(
     inputs: Vec<Input<'_>>,
     fns: &dyn Functions,
 ) -> Result<Edn<'static>, IonError> {
+    q_until(query, inputs, fns, None).await
+}
+
+/// `q`, stopping with `interrupted` at `bound` too (the calling ion's time), or at the
+/// query's own `:timeout` if that comes first.
+pub async fn q_until(
+    query: &Edn<'_>,
+    inputs: Vec<Input<'_>>,
+    fns: &dyn Functions,
+    bound: Option<Deadline>,
+) -> Result<Edn<'static>, IonError> {
     let Some(inner) = ion_edn::get(query, "query") else {
-        return run(query, inputs, fns, None).await;
+        return run(query, inputs, fns, bound).await;
     };
     let count = |key: &str| -> Result<Option<usize>, IonError> {
         match ion_edn::get(query, key) {
@@ -53,12 +73,14 @@ pub async fn q(
         }
     };
     let (offset, limit, timeout) = (count("offset")?, count("limit")?, count("timeout")?);
-    let deadline = timeout.map(|ms| {
-        (
-            std::time::Instant::now() + std::time::Duration::from_millis(ms as u64),
-            ms as u64,
-        )
+    let own = timeout.map(|ms| Deadline {
+        at: std::time::Instant::now() + std::time::Duration::from_millis(ms as u64),
+        what: format!("its :timeout of {ms} ms"),
     });
+    let deadline = match (own, bound) {
+        (Some(a), Some(b)) => Some(if a.at <= b.at { a } else { b }),
+        (a, b) => a.or(b),
+    };
     let result = run(inner, inputs, fns, deadline).await?;
     Ok(match &result {
         Edn::Vector(items) => Edn::Vector(
@@ -77,7 +99,7 @@ async fn run(
     query: &Edn<'_>,
     inputs: Vec<Input<'_>>,
     fns: &dyn Functions,
-    deadline: Option<(std::time::Instant, u64)>,
+    deadline: Option<Deadline>,
 ) -> Result<Edn<'static>, IonError> {
     let parsed = parse::parse(query)?;
     let mut ctx = eval::Ctx::new(fns);

@@ -350,6 +350,17 @@ mod hostile {
         Ok(ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect())))
     }
 
+    /// A query that runs far past the call's 1 s: an ion query function on each of
+    /// 100,000 rows. Answers `[category message]` of the `q`, printed.
+    #[ion::lambda]
+    pub fn slow_q(_input: &str, _ctx: &Context) -> Result<String, Error> {
+        use ion::__private::bindings::ion::host::db;
+        let numbers: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+        let numbers = format!("[{}]", numbers.join(" "));
+        let query = "[:find (count ?x) . :in [?x ...] :where [(hostile/truthy? ?x)]]";
+        Ok(ion::edn::print(&outcome(db::q(query, &[db::QueryArg::Value(numbers)]))))
+    }
+
     /// `["ok" what]` or `[category message]` for one raw host call.
     fn outcome<T: std::fmt::Debug>(r: Result<T, ion::__private::bindings::ion::host::types::IonError>) -> Edn {
         let (a, b) = match r {
