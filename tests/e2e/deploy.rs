@@ -203,6 +203,23 @@ fn serving(nodes: &[Server], expected: &str) {
     }
 }
 
+/// The revision each node of group `g` shows in its record, as `host group show` reads
+/// them.
+fn node_revisions(dir: &Path, store: &str, env: &[(&str, &str)]) -> Vec<String> {
+    let out = ok(deployer(dir, env)
+        .args(["group", "show", "g", "--store", store])
+        .output()
+        .unwrap());
+    let shown = ion_edn::read(&stdout(&out)).unwrap();
+    let Some(Edn::Vector(nodes)) = ion_edn::get(&shown, "nodes") else {
+        panic!("no :nodes in {}", stdout(&out))
+    };
+    nodes
+        .iter()
+        .map(|n| ion_edn::print(ion_edn::get(n, "revision").unwrap()))
+        .collect()
+}
+
 /// Deploys B over A on every node while requests run: none fails.
 fn rolling_deploy(dir: &Path, store: &str, env: &[(&str, &str)], nodes: &[Server]) {
     let (a, code) = deploy(dir, store, env, "A");
@@ -213,6 +230,11 @@ fn rolling_deploy(dir: &Path, store: &str, env: &[(&str, &str)], nodes: &[Server
         ion_edn::print(&a)
     );
     serving(nodes, "A");
+    // Hardening round 2, item 9: once a deploy has succeeded, every node's record shows
+    // its revision (a node's record changes when it swaps, not at its next heartbeat).
+    let on_a = node_revisions(dir, store, env);
+    assert_eq!(on_a.len(), nodes.len());
+    assert!(on_a.iter().all(|r| r == &on_a[0] && r != "nil"), "{on_a:?}");
     let load = Load::start(nodes.iter().map(|n| n.http.clone()).collect());
     let (b, code) = deploy_in_background(dir, store, env, "B");
     let (requests, errors) = load.stop();
@@ -232,6 +254,11 @@ fn rolling_deploy(dir: &Path, store: &str, env: &[(&str, &str)], nodes: &[Server
     eprintln!(
         "deploy B: {requests} requests during it, none failed; {}",
         ion_edn::print(ion_edn::get(&b, "nodes").unwrap())
+    );
+    let on_b = node_revisions(dir, store, env);
+    assert!(
+        on_b.iter().all(|r| r == &on_b[0] && r != &on_a[0]),
+        "{on_a:?} then {on_b:?}"
     );
     serving(nodes, "B");
     let Some(Edn::Vector(steps)) = ion_edn::get(&b, "nodes") else {

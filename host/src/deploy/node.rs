@@ -170,8 +170,8 @@ impl Deployer for GroupDeployer {
     }
 }
 
-/// Registers `node` in the store and refreshes its record every `HEARTBEAT` until
-/// `stop`; then removes it.
+/// Registers `node` in the store and refreshes its record every `HEARTBEAT`, and at once
+/// after each swap, until `stop`; then removes it.
 pub async fn keep_registered(
     store: Store,
     node: Arc<Node>,
@@ -179,14 +179,17 @@ pub async fn keep_registered(
     token: String,
     stop: tokio_util::sync::CancellationToken,
 ) {
+    let mut swaps = node.swaps();
     loop {
+        let swapped = *swaps.borrow_and_update();
         record.heartbeat_ms = now_ms();
         record.revision = node.current().map(|s| s.revision.clone());
         let metrics = crate::metrics::metrics();
         record.calls = metrics.total_calls();
         record.in_flight = metrics.instances_alive().max(0) as u64;
-        if let Err(e) = record.put(&store).await {
-            tracing::warn!(node = record.id, "cannot refresh the node's record: {e:#}");
+        match record.put(&store).await {
+            Ok(()) => node.recorded(swapped),
+            Err(e) => tracing::warn!(node = record.id, "cannot refresh the node's record: {e:#}"),
         }
         // The group's other live nodes hear of this node's commits (see `peers`).
         match NodeRecord::list(&store, &record.group).await {
@@ -200,9 +203,11 @@ pub async fn keep_registered(
             }
             Err(e) => tracing::debug!("cannot list the group's nodes: {e:#}"),
         }
+        // A swap refreshes the record at once: the group's view changes with the node.
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep(HEARTBEAT) => {}
+            _ = swaps.changed() => {}
         }
     }
     if let Err(e) = record.remove(&store).await {

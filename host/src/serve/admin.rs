@@ -167,6 +167,13 @@ async fn deploy(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
             let started = Instant::now();
             node.swap(loaded.slot);
             let swap_ms = started.elapsed().as_millis() as u64;
+            // The step answers once the node's record shows the new revision, so that
+            // `host group show`, the console and deploy-status agree when it succeeds.
+            if !node.until_recorded(std::time::Duration::from_secs(5)).await {
+                tracing::warn!(
+                    "the node's record does not show the swap yet (the store is slow or refusing)"
+                );
+            }
             let timings: String = loaded
                 .timings
                 .iter()

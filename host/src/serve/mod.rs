@@ -82,6 +82,11 @@ pub struct Node {
     pub(crate) event_queue: Arc<tokio::sync::Semaphore>,
     /// Cancelled when the node begins to stop: long-lived responses (`/logs?follow`) end.
     pub(crate) stopping: CancellationToken,
+    /// How many swaps this node has made, and how many its record in the store shows
+    /// (for a node of a stored group: its heartbeat writes the record at once after a
+    /// swap, and a deploy step answers once it has, so the group's view is current).
+    swaps: tokio::sync::watch::Sender<u64>,
+    recorded: tokio::sync::watch::Sender<u64>,
 }
 
 impl Node {
@@ -106,6 +111,8 @@ impl Node {
             background: TaskTracker::new(),
             event_queue: Arc::new(tokio::sync::Semaphore::new(lambda_api::EVENT_QUEUE_BYTES)),
             stopping: CancellationToken::new(),
+            swaps: tokio::sync::watch::channel(0).0,
+            recorded: tokio::sync::watch::channel(0).0,
         })
     }
 
@@ -145,6 +152,33 @@ impl Node {
     /// the old one.
     pub fn swap(&self, slot: Option<Slot>) {
         self.slot.store(slot.map(Arc::new));
+        self.swaps.send_modify(|n| *n += 1);
+    }
+
+    /// The swaps made so far, changing with each (what the node's record must catch up to).
+    pub fn swaps(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.swaps.subscribe()
+    }
+
+    /// Notes that the node's record in the store now shows the slot of swap `n`.
+    pub fn recorded(&self, n: u64) {
+        self.recorded.send_if_modified(|r| {
+            let newer = n > *r;
+            if newer {
+                *r = n;
+            }
+            newer
+        });
+    }
+
+    /// Waits (up to `within`) until the node's record shows every swap made so far;
+    /// whether it does.
+    pub async fn until_recorded(&self, within: std::time::Duration) -> bool {
+        let want = *self.swaps.borrow();
+        let mut recorded = self.recorded.subscribe();
+        tokio::time::timeout(within, recorded.wait_for(|r| *r >= want))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 }
 
