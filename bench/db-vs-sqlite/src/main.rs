@@ -2,6 +2,7 @@
 //! durable per transaction (our log fsyncs every transaction; SQLite runs in WAL mode with
 //! `synchronous=FULL`), and the ratios. Usage: db-vs-sqlite WORK-DIR [DATOMS-FOR-RESTART]
 
+mod floor;
 mod queries;
 mod shared;
 
@@ -154,6 +155,7 @@ async fn main() {
     let ours = t.elapsed().as_secs_f64() * 1000.0;
     rows.push((format!("restart with {datoms} datoms, from a snapshot (ms to first read)"), ours, theirs, "lower is better"));
 
+    let floor_rows = floor::run(&dir).await;
     let query_rows = queries::run(&dir, app.as_deref()).await;
     let shared_rows = match std::env::var("BENCH_PG_URL") {
         Ok(url) => shared::run(&url).await,
@@ -170,6 +172,13 @@ async fn main() {
     println!("|---|---|---|---|");
     for (name, ours, theirs) in query_rows {
         println!("| {name} | {ours:.0} | {theirs:.0} | {:.1} |", ours / theirs);
+    }
+    println!();
+    println!("| append 120 bytes + fdatasync, {} times | appends/s | / inline |", 2000);
+    println!("|---|---|---|");
+    let inline = floor_rows[0].1;
+    for (how, rate) in floor_rows {
+        println!("| {how} | {rate:.0} | {:.2} |", rate / inline);
     }
     if !shared_rows.is_empty() {
         println!();

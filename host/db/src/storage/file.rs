@@ -43,23 +43,6 @@ impl FileStorage {
     }
 }
 
-/// Runs an append's blocking `f` where the committer task is: with `block_in_place` on a
-/// multi-threaded runtime, which hands this worker's other tasks to another thread
-/// first, so the serving threads never wait on the fsync and the commit saves two
-/// thread hops (spawn_blocking's dispatch and the wake back) per group commit; on the
-/// blocking pool otherwise.
-async fn in_place<T: Send + 'static>(
-    storage: &str,
-    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, StorageError> {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
-        tokio::task::block_in_place(f)
-    } else {
-        blocking(storage, f).await
-    }
-}
-
 /// Runs blocking `f` on tokio's blocking pool, naming `storage` if the pool is gone.
 async fn blocking<T: Send + 'static>(
     storage: &str,
@@ -263,7 +246,7 @@ impl DbStorage for FileDb {
         }
         let last_t = records.last().map_or(after.t, |r| r.t);
         let this = self.0.clone();
-        in_place(&self.0.storage, move || {
+        blocking(&self.0.storage, move || {
             let file = &this.file;
             file.lock().map_err(this.io("locking"))?;
             let result = (|| {
