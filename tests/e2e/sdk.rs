@@ -130,3 +130,32 @@ fn a_python_syntax_error_names_its_file_and_line() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Hardening round 2, item 10: when the JavaScript SDK's own build tools are missing (its
+/// install.sh never ran), `host build` says exactly that, naming the SDK's folder, rather
+/// than blaming the app's package.json.
+#[test]
+fn a_javascript_build_without_the_sdks_tools_names_the_sdk() {
+    let dir = scratch("js-sdk-tools");
+    let sdk = dir.join("sdk-js");
+    copy_dir(&repo().join("sdk/js"), &sdk); // without node_modules
+    std::fs::remove_file(sdk.join("install.sh")).unwrap();
+    let app = dir.join("app");
+    copy_dir(&repo().join("examples/starter-js"), &app);
+    std::fs::create_dir_all(app.join("node_modules/@ion-host")).unwrap();
+    std::os::unix::fs::symlink(&sdk, app.join("node_modules/@ion-host/sdk")).unwrap();
+    let out = host_at(&dir.join("home"))
+        .args(["build", "--app"])
+        .arg(&app)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let sdk = std::fs::canonicalize(&sdk).unwrap();
+    let expected = format!(
+        "the JavaScript SDK at {} has not installed its build tools (esbuild is in no node_modules it can see); run `npm install` in {}",
+        sdk.display(),
+        sdk.display()
+    );
+    assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("must depend on"), "{}", stderr(&out));
+}

@@ -4,7 +4,7 @@
 //! `ion-app`.
 
 use super::run;
-use anyhow::Result;
+use anyhow::{Result, bail};
 use std::path::Path;
 use std::process::Command;
 
@@ -28,6 +28,7 @@ pub fn build(app_dir: &Path, out: &Path) -> Result<()> {
             HINT,
         )?;
     }
+    sdk_tools(app_dir)?;
     let mut command = Command::new("node");
     command
         .arg(&builder)
@@ -43,4 +44,39 @@ pub fn build(app_dir: &Path, out: &Path) -> Result<()> {
         &format!("{}: building the JavaScript app", app_dir.display()),
         HINT,
     )
+}
+
+/// Makes sure the SDK's own build tools (esbuild, componentize-js) resolve from where the
+/// SDK really is: an SDK linked with `file:` keeps them in its own `node_modules`, which
+/// the app's `npm install` does not fill. Runs the SDK's `install.sh` when it has one.
+fn sdk_tools(app_dir: &Path) -> Result<()> {
+    let link = app_dir.join("node_modules/@ion-host/sdk");
+    let sdk = std::fs::canonicalize(&link).unwrap_or(link);
+    let resolves = |sdk: &Path| {
+        sdk.ancestors()
+            .any(|d| d.join("node_modules/esbuild/package.json").exists())
+    };
+    if resolves(&sdk) {
+        return Ok(());
+    }
+    let install = sdk.join("install.sh");
+    let missing = format!(
+        "{}: the JavaScript SDK at {} has not installed its build tools (esbuild is in no node_modules it can see)",
+        app_dir.display(),
+        sdk.display()
+    );
+    if !install.exists() {
+        bail!("{missing}; run `npm install` in {}", sdk.display());
+    }
+    let mut command = Command::new("bash");
+    command.arg(&install).current_dir(&sdk);
+    run(
+        command,
+        &format!("{missing}; installing them"),
+        &format!("run {} by hand to see why", install.display()),
+    )?;
+    if !resolves(&sdk) {
+        bail!("{missing}, even after {} ran", install.display());
+    }
+    Ok(())
 }
