@@ -353,3 +353,64 @@ fn acknowledged_increments_survive_a_killed_node_and_a_postgres_restart() {
     let late = Server::group_node("g", &store, &[]);
     assert_eq!(read_counter(&late.http), (t, v));
 }
+
+/// Storage that is down, refuses the credentials, or lacks the bucket: `host db` fails
+/// with an anomaly that names the storage and the reason, at once, never a panic.
+#[test]
+fn storage_that_refuses_gets_a_clear_error() {
+    let dir = scratch("shared-refusing");
+    let pg = Postgres::start(&dir.join("pg"));
+    let moto = Moto::start_serial();
+    let mut aws: Vec<(&str, &str)> = AWS_ENV.to_vec();
+    aws.push(("AWS_ENDPOINT_URL_S3", &moto.url));
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port = pg
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+        (
+            format!("postgres://postgres@127.0.0.1:{down}/postgres"),
+            vec![],
+            "Connection refused",
+        ),
+        (
+            format!("postgres://nobody@127.0.0.1:{port}/postgres"),
+            vec![],
+            "FATAL: role", // … "nobody" does not exist (quoted in the EDN)
+        ),
+        (
+            "s3://no-such-bucket/dbs".into(),
+            aws.clone(),
+            "NoSuchBucket",
+        ),
+    ];
+    for (storage, env, reason) in cases {
+        let mut cmd = host_at(&dir.join("cli"));
+        cmd.envs(env.iter().copied())
+            .args(["db", "--db-storage", &storage, "create", "x"]);
+        let out = cmd.output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{storage}: {err}");
+        assert!(
+            err.contains(":cognitect.anomalies/unavailable"),
+            "{storage}: {err}"
+        );
+        assert!(err.contains(reason), "{storage}: {err}");
+        assert!(!err.contains("panicked"), "{storage}: {err}");
+    }
+    let out = host_at(&dir.join("cli"))
+        .args(["db", "--db-storage", "mysql://db/x", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--db-storage"), "{}", stderr(&out));
+}
