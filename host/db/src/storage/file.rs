@@ -19,11 +19,11 @@ use super::{Appended, Cursor, DbStorage, Record, Snapshot, Storage, StorageError
 use async_trait::async_trait;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"ionsnap1";
-/// How much of the log one read takes into memory at most.
+/// How much of the log one read takes into memory (beyond its first record) at most.
 const READ_CHUNK: u64 = 16 << 20;
 
 /// Databases in folders under one directory.
@@ -168,43 +168,55 @@ impl Inner {
     }
 }
 
-/// The frames in `bytes` (which start at log offset `base`): whole, checked records in
-/// order, and the offset just past the last. Stops at a frame that is not whole, or
-/// fails its check: the end of what a writer has finished.
-fn frames(
-    bytes: &[u8],
-    base: u64,
-    storage: &str,
-    path: &Path,
-) -> Result<(Vec<Record>, u64), StorageError> {
-    let mut at = 0usize;
-    let mut out = Vec::new();
-    while let Some(head) = bytes.get(at..at + 8) {
-        let len = u32::from_le_bytes(head[..4].try_into().expect("4 bytes")) as usize;
-        let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
-        let Some(payload) = bytes.get(at + 8..at + 8 + len) else {
-            break;
-        };
-        if crc32fast::hash(payload) != crc {
-            break;
+impl Inner {
+    /// The frames of the log between offsets `from` and `to`: whole, checked records in
+    /// order, and the offset just past the last. Reads only what it returns: at most
+    /// `limit` records and, past the first, about `READ_CHUNK` bytes. Stops at a frame
+    /// that is not whole, or fails its check: the end of what a writer has finished.
+    fn frames(&self, from: u64, to: u64, limit: usize) -> Result<(Vec<Record>, u64), StorageError> {
+        let io = self.io("reading");
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(from)).map_err(&io)?;
+        let mut log = std::io::BufReader::with_capacity(1 << 20, file).take(to - from);
+        let (mut at, mut out) = (from, Vec::new());
+        while out.len() < limit && (out.is_empty() || at - from < READ_CHUNK) {
+            let mut head = [0u8; 8];
+            if !read_whole(&mut log, &mut head).map_err(&io)? {
+                break;
+            }
+            let len = u64::from(u32::from_le_bytes(head[..4].try_into().expect("4 bytes")));
+            let crc = u32::from_le_bytes(head[4..].try_into().expect("4 bytes"));
+            if at + 8 + len > to {
+                break;
+            }
+            let mut payload = vec![0; len as usize];
+            if !read_whole(&mut log, &mut payload).map_err(&io)? || crc32fast::hash(&payload) != crc
+            {
+                break;
+            }
+            let t = record_t(&payload).ok_or_else(|| {
+                StorageError::corrupt(
+                    &self.storage,
+                    format!(
+                        "{}: the record at byte {at} does not start with its t",
+                        self.path.display()
+                    ),
+                )
+            })?;
+            out.push(Record { t, bytes: payload });
+            at += 8 + len;
         }
-        let t = record_t(payload).ok_or_else(|| {
-            StorageError::corrupt(
-                storage,
-                format!(
-                    "{}: the record at byte {} does not start with its t",
-                    path.display(),
-                    base + at as u64
-                ),
-            )
-        })?;
-        out.push(Record {
-            t,
-            bytes: payload.to_vec(),
-        });
-        at += 8 + len;
+        Ok((out, at))
     }
-    Ok((out, base + at as u64))
+}
+
+/// Fills `buf` from `r`: false when `r` ends first.
+fn read_whole(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<bool> {
+    match r.read_exact(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The `t` a record names in its first bytes (`{:t 42 …`).
@@ -212,23 +224,6 @@ fn record_t(payload: &[u8]) -> Option<i64> {
     let rest = payload.strip_prefix(b"{:t ")?;
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
-}
-
-/// Reads the log from `from` towards `to`: at most `READ_CHUNK` bytes, but always the
-/// whole first frame, however large.
-fn read_span(file: &File, from: u64, to: u64) -> std::io::Result<Vec<u8>> {
-    let mut f = file;
-    f.seek(SeekFrom::Start(from))?;
-    let mut head = [0u8; 4];
-    let first = match f.read_exact(&mut head) {
-        Ok(()) => 8 + u64::from(u32::from_le_bytes(head)),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
-        Err(e) => return Err(e),
-    };
-    let mut bytes = vec![0; (to - from).min(READ_CHUNK.max(first)) as usize];
-    f.seek(SeekFrom::Start(from))?;
-    f.read_exact(&mut bytes)?;
-    Ok(bytes)
 }
 
 #[async_trait]
@@ -262,8 +257,7 @@ impl DbStorage for FileDb {
                     ));
                 }
                 if len > after.offset {
-                    let tail = read_span(file, after.offset, len).map_err(this.io("reading"))?;
-                    let (found, _) = frames(&tail, after.offset, &this.storage, &this.path)?;
+                    let (found, _) = this.frames(after.offset, len, 1)?;
                     if !found.is_empty() {
                         return Ok(Appended::Conflict {
                             written: 0,
@@ -306,16 +300,7 @@ impl DbStorage for FileDb {
             if len <= after.offset {
                 return Ok((Vec::new(), after));
             }
-            let bytes = read_span(file, after.offset, len).map_err(this.io("reading"))?;
-            let (mut records, mut end) = frames(&bytes, after.offset, &this.storage, &this.path)?;
-            if records.len() > limit {
-                records.truncate(limit);
-                end = after.offset
-                    + records
-                        .iter()
-                        .map(|r| 8 + r.bytes.len() as u64)
-                        .sum::<u64>();
-            }
+            let (records, end) = this.frames(after.offset, len, limit)?;
             let cursor = Cursor {
                 t: records.last().map_or(after.t, |r| r.t),
                 offset: end,
