@@ -289,21 +289,11 @@ impl Connection {
     /// Writes a snapshot of the current value now (the next open replays only what
     /// follows it).
     pub async fn snapshot(&self) -> Result<(), IonError> {
-        let durable = self.durable.load_full();
-        let cursor = durable.cursor;
-        let bytes = blocking(move || Ok(snapshot::encode(&durable.db)))
-            .await
-            .map_err(|e: anyhow::Error| IonError::new(Category::Fault, e.to_string()))?;
-        self.storage
-            .save_snapshot(Snapshot { cursor, bytes })
-            .await
-            .map_err(|e| self.storage_error(e))
+        save_snapshot(&*self.storage, &self.name, self.durable.load_full()).await
     }
 
     fn storage_error(&self, e: StorageError) -> IonError {
-        let mut e = IonError::from(e);
-        e.message = format!("database {}: {}", self.name, e.message);
-        e
+        named(&self.name, e)
     }
 
     /// Makes `db` at `cursor` the durable head, if it is newer; tells readers, and the
@@ -499,16 +489,8 @@ impl Connection {
             self.name.clone(),
         );
         tokio::spawn(async move {
-            let cursor = durable.cursor;
-            let written = match blocking(move || Ok(snapshot::encode(&durable.db))).await {
-                Ok(bytes) => storage
-                    .save_snapshot(Snapshot { cursor, bytes })
-                    .await
-                    .map_err(anyhow::Error::from),
-                Err(e) => Err(e),
-            };
-            if let Err(e) = written {
-                tracing::warn!(db = name, "cannot write a snapshot: {e:#}");
+            if let Err(e) = save_snapshot(&*storage, &name, durable).await {
+                tracing::warn!(db = name, "cannot write a snapshot: {e}");
             }
             busy.store(false, Ordering::Release);
         });
@@ -566,6 +548,30 @@ async fn committer(
             }
         }
     }
+}
+
+/// Encodes `durable`'s value off the async workers and saves it as database `name`'s
+/// newest snapshot.
+async fn save_snapshot(
+    storage: &dyn DbStorage,
+    name: &str,
+    durable: Arc<Durable>,
+) -> Result<(), IonError> {
+    let cursor = durable.cursor;
+    let bytes = blocking(move || Ok(snapshot::encode(&durable.db)))
+        .await
+        .map_err(|e| IonError::new(Category::Fault, e.to_string()))?;
+    storage
+        .save_snapshot(Snapshot { cursor, bytes })
+        .await
+        .map_err(|e| named(name, e))
+}
+
+/// `e` as an anomaly that names database `name`.
+fn named(name: &str, e: StorageError) -> IonError {
+    let mut e = IonError::from(e);
+    e.message = format!("database {name}: {}", e.message);
+    e
 }
 
 /// Runs CPU-heavy `f` (decoding, replaying) off the async workers.
