@@ -105,13 +105,18 @@ pub struct Metrics {
     casts: Family<CastLabels, Counter>,
     cast_metric: Family<CastMetricLabels, Gauge<f64, AtomicU64>>,
     cast_metric_sum: Family<CastMetricLabels, Counter<f64, AtomicU64>>,
-    /// Per app: its distinct (name, units) of `cast/metric`, and whether it was warned.
-    cast_metric_names: std::sync::Mutex<HashMap<String, MetricNames>>,
+    /// The `cast/metric` label sets made so far, and how many each app has.
+    cast_metric_names: std::sync::Mutex<MetricNames>,
     total_calls: AtomicU64,
 }
 
-/// One app's distinct `cast/metric` (name, units), and whether it was warned of the cap.
-type MetricNames = (HashSet<(String, String)>, bool);
+/// Every `cast/metric` label set made, and per app how many it has and whether it was
+/// warned of the cap.
+#[derive(Default)]
+struct MetricNames {
+    seen: HashSet<CastMetricLabels>,
+    per_app: HashMap<String, (usize, bool)>,
+}
 
 /// The most distinct `cast/metric` names (with units) one app may have on a node.
 pub const MAX_METRIC_NAMES_PER_APP: usize = 1000;
@@ -376,10 +381,9 @@ impl Metrics {
         };
         {
             let mut names = self.cast_metric_names.lock().expect("not poisoned");
-            let (seen, warned) = names.entry(app.to_owned()).or_default();
-            let key = (name.to_owned(), units.to_owned());
-            if !seen.contains(&key) {
-                if seen.len() >= MAX_METRIC_NAMES_PER_APP {
+            if !names.seen.contains(&labels) {
+                let (count, warned) = names.per_app.entry(app.to_owned()).or_default();
+                if *count >= MAX_METRIC_NAMES_PER_APP {
                     if !*warned {
                         *warned = true;
                         tracing::warn!(
@@ -390,7 +394,8 @@ impl Metrics {
                     }
                     return false;
                 }
-                seen.insert(key);
+                *count += 1;
+                names.seen.insert(labels.clone());
             }
         }
         self.cast_metric.get_or_create(&labels).set(value);
