@@ -313,20 +313,7 @@ mod hostile {
     #[ion::lambda]
     pub fn cast_flood(_input: &str, _ctx: &Context) -> Result<String, Error> {
         use ion::__private::bindings::ion::host::cast;
-        let (mut ok, mut refused, mut first) = (0i64, 0i64, Edn::Nil);
-        for _ in 0..1_000_000 {
-            match cast::event(r#"{:msg "flood"}"#) {
-                Ok(()) => ok += 1,
-                Err(e) => {
-                    refused += 1;
-                    if first == Edn::Nil {
-                        first = outcome::<()>(Err(e));
-                    }
-                }
-            }
-        }
-        let map = [("ok", Edn::Int(ok)), ("refused", Edn::Int(refused)), ("first-refusal", first)];
-        Ok(ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect())))
+        Ok(tally((0..1_000_000).map(|_| cast::event(r#"{:msg "flood"}"#))))
     }
 
     /// Casts one metric under each of 9,000 distinct names (:m/n0 … :m/n8999), going on
@@ -334,9 +321,14 @@ mod hostile {
     #[ion::lambda]
     pub fn metric_names(_input: &str, _ctx: &Context) -> Result<String, Error> {
         use ion::__private::bindings::ion::host::cast;
+        Ok(tally((0..9_000).map(|i| cast::metric(&format!("{{:name :m/n{i} :value 1 :units :count}}")))))
+    }
+
+    /// `{:ok n :refused n :first-refusal [category message]}` of raw host calls, printed.
+    fn tally(calls: impl Iterator<Item = Result<(), ion::__private::bindings::ion::host::types::IonError>>) -> String {
         let (mut ok, mut refused, mut first) = (0i64, 0i64, Edn::Nil);
-        for i in 0..9_000 {
-            match cast::metric(&format!("{{:name :m/n{i} :value 1 :units :count}}")) {
+        for call in calls {
+            match call {
                 Ok(()) => ok += 1,
                 Err(e) => {
                     refused += 1;
@@ -347,7 +339,7 @@ mod hostile {
             }
         }
         let map = [("ok", Edn::Int(ok)), ("refused", Edn::Int(refused)), ("first-refusal", first)];
-        Ok(ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect())))
+        ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect()))
     }
 
     /// A query that runs far past the call's 1 s: an ion query function on each of
