@@ -191,17 +191,20 @@ pub async fn keep_registered(
             Ok(()) => node.recorded(swapped),
             Err(e) => tracing::warn!(node = record.id, "cannot refresh the node's record: {e:#}"),
         }
-        // The group's other live nodes hear of this node's commits (see `peers`).
-        match NodeRecord::list(&store, &record.group).await {
-            Ok(nodes) => {
-                let admins = nodes
-                    .into_iter()
-                    .filter(|n| n.id != record.id && n.is_live(now_ms()))
-                    .map(|n| n.admin)
-                    .collect();
-                super::peers::set(admins, &token);
+        // The group's other live nodes hear of this node's commits (see `peers`), unless
+        // the storage tells them itself: then the peer list is not needed.
+        if !crate::node_db::databases().storage_notifies() {
+            match NodeRecord::list(&store, &record.group).await {
+                Ok(nodes) => {
+                    let admins = nodes
+                        .into_iter()
+                        .filter(|n| n.id != record.id && n.is_live(now_ms()))
+                        .map(|n| n.admin)
+                        .collect();
+                    super::peers::set(admins, &token);
+                }
+                Err(e) => tracing::debug!("cannot list the group's nodes: {e:#}"),
             }
-            Err(e) => tracing::debug!("cannot list the group's nodes: {e:#}"),
         }
         // A swap refreshes the record at once: the group's view changes with the node.
         tokio::select! {
