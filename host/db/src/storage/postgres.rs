@@ -27,6 +27,16 @@ const DEADLINE: Duration = Duration::from_secs(10);
 /// The channel commits are announced on.
 const CHANNEL: &str = "ion_log";
 
+/// A commit: the batch's rows, all or nothing (the primary key refuses a taken `t`), and
+/// one notice on `CHANNEL` naming the database and the batch's last `t`.
+static APPEND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH ins AS (INSERT INTO ion_log (db, t, record) \
+           SELECT $1, x.t, x.r FROM unnest($2::bigint[], $3::bytea[]) AS x(t, r) RETURNING t) \
+         SELECT pg_notify('{CHANNEL}', $1 || ' ' || max(t)) FROM ins"
+    )
+});
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS ion_databases (
     name text PRIMARY KEY,
@@ -303,6 +313,25 @@ impl PgDb {
     }
 }
 
+impl PgDb {
+    /// Runs `sql` through the connection's cache of prepared statements: a statement is
+    /// parsed once per connection, and each later run is one round trip.
+    async fn rows(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>, StorageError> {
+        let client = self.storage.client().await?;
+        let run = async {
+            let statement = client.prepare_cached(sql).await?;
+            client.query(&statement, params).await
+        };
+        within(run)
+            .await
+            .map_err(|e| self.error("reading the log", &e))
+    }
+}
+
 #[async_trait]
 impl DbStorage for PgDb {
     fn id(&self) -> &str {
@@ -313,12 +342,11 @@ impl DbStorage for PgDb {
         let client = self.storage.client().await?;
         let ts: Vec<i64> = records.iter().map(|r| r.t).collect();
         let bytes: Vec<&[u8]> = records.iter().map(|r| r.bytes.as_slice()).collect();
-        let sql = format!(
-            "WITH ins AS (INSERT INTO ion_log (db, t, record) \
-               SELECT $1, x.t, x.r FROM unnest($2::bigint[], $3::bytea[]) AS x(t, r) RETURNING t) \
-             SELECT pg_notify('{CHANNEL}', $1 || ' ' || max(t)) FROM ins"
-        );
-        match within(client.query(&sql, &[&self.id, &ts, &bytes])).await {
+        let run = async {
+            let statement = client.prepare_cached(&APPEND).await?;
+            client.query(&statement, &[&self.id, &ts, &bytes]).await
+        };
+        match within(run).await {
             Ok(_) => Ok(Appended::All(Cursor {
                 t: ts.last().copied().unwrap_or(after.t),
                 offset: 0,
@@ -337,13 +365,12 @@ impl DbStorage for PgDb {
         after: Cursor,
         limit: usize,
     ) -> Result<(Vec<Record>, Cursor), StorageError> {
-        let client = self.storage.client().await?;
-        let rows = within(client.query(
-            "SELECT t, record FROM ion_log WHERE db = $1 AND t > $2 ORDER BY t LIMIT $3",
-            &[&self.id, &after.t, &(limit as i64)],
-        ))
-        .await
-        .map_err(|e| self.error("reading the log", &e))?;
+        let rows = self
+            .rows(
+                "SELECT t, record FROM ion_log WHERE db = $1 AND t > $2 ORDER BY t LIMIT $3",
+                &[&self.id, &after.t, &(limit as i64)],
+            )
+            .await?;
         let mut records = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             let t: i64 = row.get(0);
@@ -374,14 +401,16 @@ impl DbStorage for PgDb {
         t: i64,
         _near: Cursor,
     ) -> Result<Option<(Record, Cursor)>, StorageError> {
-        let client = self.storage.client().await?;
-        let row = within(client.query_opt(
-            "SELECT record FROM ion_log WHERE db = $1 AND t = $2",
-            &[&self.id, &t],
-        ))
-        .await
-        .map_err(|e| self.error("reading the log", &e))?;
-        Ok(row.map(|r| (Record { t, bytes: r.get(0) }, Cursor { t, offset: 0 })))
+        let rows = self
+            .rows(
+                "SELECT record FROM ion_log WHERE db = $1 AND t = $2",
+                &[&self.id, &t],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|r| (Record { t, bytes: r.get(0) }, Cursor { t, offset: 0 })))
     }
 
     async fn load_snapshot(&self) -> Result<Option<Snapshot>, StorageError> {
