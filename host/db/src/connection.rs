@@ -12,19 +12,27 @@
 //!   speculative head starts again from the new durable head (a new generation), and each
 //!   transaction of the lost batch runs again there, so its functions see the true
 //!   db-before.
+//! - **Where the committer runs.** On storage reached over the network it is a task. On
+//!   local storage (`file:`, whose appends are blocking I/O) it is a thread of its own that
+//!   appends inline: a commit then costs two hops between threads (to the committer and
+//!   back), not four through tokio's blocking pool, and no request thread ever waits on
+//!   an fsync.
 //! - **Following.** The committer also reads the records other nodes append: when storage
 //!   or a peer says there are some (`wake`), when a reader asks (`sync`), and every poll
 //!   interval in case a notification was lost.
 //!
 //! Owns no I/O of its own: all of it goes through `storage::DbStorage`.
 
-use super::storage::{Appended, Cursor, DbStorage, Record, Snapshot, StorageError};
+use super::storage::{Appended, Cursor, DbStorage, InlineAppend, Record, Snapshot, StorageError};
 use super::{Db, Functions, Observer, TxReport, now_ms, record, snapshot, transact};
+mod committer;
+
 use arc_swap::ArcSwap;
+use committer::{Inbox, Msg, Outbox, commit_thread, committer};
 use ion_anomaly::{Category, IonError};
 use ion_edn::Edn;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -47,7 +55,7 @@ pub struct Connection {
     durable: ArcSwap<Durable>,
     head: tokio::sync::Mutex<Head>,
     generation: AtomicU64,
-    committer: mpsc::UnboundedSender<Msg>,
+    committer: Inbox,
     basis: watch::Sender<i64>,
     observer: Arc<dyn Observer>,
     snapshot_every: u64,
@@ -65,11 +73,6 @@ struct Durable {
 struct Head {
     db: Db,
     generation: u64,
-}
-
-enum Msg {
-    Commit(Box<Commit>),
-    CatchUp(Option<oneshot::Sender<Result<(), IonError>>>),
 }
 
 enum Outcome {
@@ -136,7 +139,13 @@ impl Connection {
             datoms = db.count(),
             "database opened"
         );
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (inbox, outbox) = if storage.inline().is_some() {
+            let (tx, rx) = std::sync::mpsc::channel();
+            (Inbox::Thread(tx), Outbox::Thread(rx))
+        } else {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (Inbox::Task(tx), Outbox::Task(rx))
+        };
         let conn = Arc::new(Connection {
             name: name.to_owned(),
             storage,
@@ -148,13 +157,25 @@ impl Connection {
             basis: watch::channel(db.basis_t()).0,
             durable: ArcSwap::from_pointee(Durable { db, cursor }),
             generation: AtomicU64::new(0),
-            committer: tx,
+            committer: inbox,
             observer,
             snapshot_every,
             snapshotting: Arc::default(),
             log_since_snapshot: AtomicU64::new(0),
         });
-        tokio::spawn(committer(Arc::downgrade(&conn), rx, poll));
+        let weak = Arc::downgrade(&conn);
+        match outbox {
+            Outbox::Task(rx) => {
+                tokio::spawn(committer(weak, rx, poll));
+            }
+            Outbox::Thread(rx) => {
+                let handle = tokio::runtime::Handle::current();
+                std::thread::Builder::new()
+                    .name(format!("ion-db-commit-{name}"))
+                    .spawn(move || commit_thread(weak, rx, poll, handle))
+                    .map_err(|e| fail(anyhow::anyhow!("cannot start its commit thread: {e}")))?;
+            }
+        }
         Ok(conn)
     }
 
@@ -346,8 +367,9 @@ impl Connection {
         }
     }
 
-    /// Appends the commits of one batch and answers each.
-    async fn commit(&self, batch: Vec<Commit>) {
+    /// Appends the commits of one batch and answers each; through `inline` when the
+    /// caller is the commit thread of local storage.
+    async fn commit(&self, batch: Vec<Commit>, inline: Option<&dyn InlineAppend>) {
         let generation = self.generation.load(Ordering::Acquire);
         let durable = self.durable.load_full();
         let mut expected = durable.cursor.t;
@@ -367,7 +389,11 @@ impl Connection {
             return;
         }
         let records: Vec<Record> = valid.iter().map(|c| c.record.clone()).collect();
-        let (written, cursor, failure) = match self.storage.append(durable.cursor, &records).await {
+        let appended = match inline {
+            Some(storage) => storage.append(durable.cursor, &records),
+            None => self.storage.append(durable.cursor, &records).await,
+        };
+        let (written, cursor, failure) = match appended {
             Ok(Appended::All(cursor)) => (valid.len(), cursor, None),
             Ok(Appended::Conflict { written, cursor }) => (written, cursor, None),
             Err(e) => {
@@ -503,51 +529,6 @@ struct Commit {
     db_after: Db,
     generation: u64,
     reply: oneshot::Sender<Outcome>,
-}
-
-/// The committer: appends what transactions queued, in batches, and follows the log.
-/// Ends when the connection is dropped.
-async fn committer(
-    conn: Weak<Connection>,
-    mut inbox: mpsc::UnboundedReceiver<Msg>,
-    poll: Duration,
-) {
-    loop {
-        let first = match tokio::time::timeout(poll, inbox.recv()).await {
-            Ok(Some(m)) => Some(m),
-            Ok(None) => return,
-            Err(_) => None,
-        };
-        let Some(conn) = conn.upgrade() else { return };
-        let mut batch = Vec::new();
-        let mut waiting = Vec::new();
-        let mut catch_up = first.is_none();
-        let mut take = |m: Msg| match m {
-            Msg::Commit(commit) => batch.push(*commit),
-            Msg::CatchUp(reply) => {
-                catch_up = true;
-                waiting.extend(reply);
-            }
-        };
-        first.into_iter().for_each(&mut take);
-        while let Ok(m) = inbox.try_recv() {
-            take(m);
-        }
-        if !batch.is_empty() {
-            conn.commit(batch).await;
-        }
-        if catch_up {
-            let result = conn.catch_up().await.map(|_| ());
-            if let Err(e) = &result
-                && waiting.is_empty()
-            {
-                tracing::debug!(db = conn.name, "polling the log failed: {e}");
-            }
-            for w in waiting {
-                let _ = w.send(result.clone());
-            }
-        }
-    }
 }
 
 /// Encodes `durable`'s value off the async workers and saves it as database `name`'s

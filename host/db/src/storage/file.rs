@@ -13,9 +13,10 @@
 //! it, and the next writer, under the lock, cuts it off. A snapshot is written to a
 //! temporary file, synced, and renamed into place; it names the log offset it covers.
 //!
-//! All of it is blocking file I/O, so every operation runs on tokio's blocking pool.
+//! All of it is blocking file I/O, so every operation runs on tokio's blocking pool, but
+//! appends, which the connection makes inline on its own commit thread (`InlineAppend`).
 
-use super::{Appended, Cursor, DbStorage, Record, Snapshot, Storage, StorageError};
+use super::{Appended, Cursor, DbStorage, InlineAppend, Record, Snapshot, Storage, StorageError};
 use async_trait::async_trait;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -233,59 +234,8 @@ impl DbStorage for FileDb {
     }
 
     async fn append(&self, after: Cursor, records: &[Record]) -> Result<Appended, StorageError> {
-        let mut batch = Vec::new();
-        for r in records {
-            batch.extend((r.bytes.len() as u32).to_le_bytes());
-            batch.extend(crc32fast::hash(&r.bytes).to_le_bytes());
-            batch.extend(&r.bytes);
-        }
-        let last_t = records.last().map_or(after.t, |r| r.t);
-        let this = self.0.clone();
-        blocking(&self.0.storage, move || {
-            let file = &this.file;
-            file.lock().map_err(this.io("locking"))?;
-            let result = (|| {
-                let len = file.metadata().map_err(this.io("reading"))?.len();
-                if len < after.offset {
-                    return Err(StorageError::corrupt(
-                        &this.storage,
-                        format!(
-                            "{} is {len} bytes, shorter than the {} already read from it",
-                            this.path.display(),
-                            after.offset
-                        ),
-                    ));
-                }
-                if len > after.offset {
-                    let (found, _) = this.frames(after.offset, len, 1)?;
-                    if !found.is_empty() {
-                        return Ok(Appended::Conflict {
-                            written: 0,
-                            cursor: after,
-                        });
-                    }
-                    tracing::warn!(
-                        log = %this.path.display(),
-                        bytes = len - after.offset,
-                        "cutting a torn record off the end of the transaction log (a crash while writing it); it was never acknowledged"
-                    );
-                    file.set_len(after.offset).map_err(this.io("truncating"))?;
-                }
-                let mut f = file;
-                if let Err(e) = f.write_all(&batch).and_then(|()| f.sync_data()) {
-                    // Leave no part of the batch behind for a reader to take as written.
-                    let _ = file.set_len(after.offset).and_then(|()| file.sync_data());
-                    return Err(this.io("appending to")(e));
-                }
-                Ok(Appended::All(Cursor {
-                    t: last_t,
-                    offset: after.offset + batch.len() as u64,
-                }))
-            })();
-            let _ = file.unlock();
-            result
-        })
-        .await
+        let (this, records) = (self.0.clone(), records.to_vec());
+        blocking(&self.0.storage, move || this.append(after, &records)).await
     }
 
     async fn read(
@@ -401,6 +351,66 @@ impl DbStorage for FileDb {
             })
         })
         .await
+    }
+
+    fn inline(&self) -> Option<&dyn InlineAppend> {
+        Some(&*self.0)
+    }
+}
+
+impl InlineAppend for Inner {
+    /// Under the log's lock: a conflict if the log no longer ends at `after`, else the
+    /// batch's frames written and synced.
+    fn append(&self, after: Cursor, records: &[Record]) -> Result<Appended, StorageError> {
+        let mut batch = Vec::new();
+        for r in records {
+            batch.extend((r.bytes.len() as u32).to_le_bytes());
+            batch.extend(crc32fast::hash(&r.bytes).to_le_bytes());
+            batch.extend(&r.bytes);
+        }
+        let last_t = records.last().map_or(after.t, |r| r.t);
+        let file = &self.file;
+        file.lock().map_err(self.io("locking"))?;
+        let result = (|| {
+            let len = file.metadata().map_err(self.io("reading"))?.len();
+            if len < after.offset {
+                return Err(StorageError::corrupt(
+                    &self.storage,
+                    format!(
+                        "{} is {len} bytes, shorter than the {} already read from it",
+                        self.path.display(),
+                        after.offset
+                    ),
+                ));
+            }
+            if len > after.offset {
+                let (found, _) = self.frames(after.offset, len, 1)?;
+                if !found.is_empty() {
+                    return Ok(Appended::Conflict {
+                        written: 0,
+                        cursor: after,
+                    });
+                }
+                tracing::warn!(
+                    log = %self.path.display(),
+                    bytes = len - after.offset,
+                    "cutting a torn record off the end of the transaction log (a crash while writing it); it was never acknowledged"
+                );
+                file.set_len(after.offset).map_err(self.io("truncating"))?;
+            }
+            let mut f = file;
+            if let Err(e) = f.write_all(&batch).and_then(|()| f.sync_data()) {
+                // Leave no part of the batch behind for a reader to take as written.
+                let _ = file.set_len(after.offset).and_then(|()| file.sync_data());
+                return Err(self.io("appending to")(e));
+            }
+            Ok(Appended::All(Cursor {
+                t: last_t,
+                offset: after.offset + batch.len() as u64,
+            }))
+        })();
+        let _ = file.unlock();
+        result
     }
 }
 

@@ -201,4 +201,18 @@ pub trait DbStorage: Send + Sync {
 
     /// Stores `snapshot` as the newest, unless a newer one is there already.
     async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StorageError>;
+
+    /// The same appends as blocking calls, for storage whose appends are local blocking
+    /// I/O (`file:`): the connection then commits on a thread of its own, and a commit
+    /// costs no hop to tokio's blocking pool and back. `None` (the default) for storage
+    /// reached over the network, whose connection commits on a task.
+    fn inline(&self) -> Option<&dyn InlineAppend> {
+        None
+    }
+}
+
+/// [`DbStorage::append`] as a blocking call, run on a thread that serves no requests.
+pub trait InlineAppend: Send + Sync {
+    /// What `append` does, on the calling thread.
+    fn append(&self, after: Cursor, records: &[Record]) -> Result<Appended, StorageError>;
 }
