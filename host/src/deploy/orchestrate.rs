@@ -4,7 +4,7 @@
 //! node's error; the group's record changes only when every node succeeded. One
 //! execution per group at a time (a lock object in the store).
 
-use super::execution::{Execution, NodeStep};
+use super::execution::{Execution, ExecutionStatus, NodeStatus, NodeStep};
 use super::records::{Group, NodeRecord, RevRef, now_ms, now_rfc3339};
 use crate::store::{RevName, Store};
 use anyhow::{Result, anyhow, bail};
@@ -125,7 +125,7 @@ async fn end_abandoned(store: &Store, arn: &str, by: &str) {
         return;
     }
     let error = format!("its orchestrator stopped before it finished; {by} took over the group");
-    doc.insert(keyword("status"), string("FAILED"));
+    doc.insert(keyword("status"), string(ExecutionStatus::Failed.as_str()));
     doc.insert(keyword("error"), string(error));
     doc.insert(keyword("finished-at"), string(now_rfc3339()));
     if let Ok((group, id)) = Execution::parse_arn(arn) {
@@ -157,7 +157,7 @@ pub async fn hand_over(store: &Store, execution: &Execution, pid: u32) -> Result
 pub async fn run(store: &Store, mut execution: Execution, token: &str) -> Result<Execution> {
     let outcome = steps(store, &mut execution, token).await;
     if let Err(e) = &outcome {
-        execution.status = "FAILED".into();
+        execution.status = ExecutionStatus::Failed;
         execution.error.get_or_insert_with(|| format!("{e:#}"));
     }
     execution.finished_at = Some(now_rfc3339());
@@ -182,7 +182,7 @@ async fn steps(store: &Store, execution: &mut Execution, token: &str) -> Result<
         .map(|n| NodeStep {
             id: n.id.clone(),
             admin: n.admin.clone(),
-            status: "PENDING".into(),
+            status: NodeStatus::Pending,
             timings: Vec::new(),
             error: None,
         })
@@ -191,25 +191,25 @@ async fn steps(store: &Store, execution: &mut Execution, token: &str) -> Result<
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let target = target_edn(Some(&execution.target));
     for i in 0..execution.nodes.len() {
-        execution.nodes[i].status = "RUNNING".into();
+        execution.nodes[i].status = NodeStatus::Running;
         execution.save(store).await?;
         let started = Instant::now();
         match step(&client, &execution.nodes[i].admin, token, &target).await {
             Ok(mut timings) => {
                 timings.push(("total".into(), started.elapsed().as_millis() as u64));
                 execution.nodes[i].timings = timings;
-                execution.nodes[i].status = "SUCCEEDED".into();
+                execution.nodes[i].status = NodeStatus::Succeeded;
                 execution.save(store).await?;
             }
             Err(error) => {
                 let node = execution.nodes[i].id.clone();
-                execution.nodes[i].status = "FAILED".into();
+                execution.nodes[i].status = NodeStatus::Failed;
                 execution.nodes[i].error = Some(error.clone());
                 execution.error = Some(format!(
                     "node {node} refused {}: {error}",
                     execution.target.describe()
                 ));
-                execution.status = "FAILED".into();
+                execution.status = ExecutionStatus::Failed;
                 execution.save(store).await?;
                 roll_back(store, execution, &client, token, i).await?;
                 return Ok(());
@@ -223,7 +223,7 @@ async fn steps(store: &Store, execution: &mut Execution, token: &str) -> Result<
     }
     group.updated_at = now_rfc3339();
     group.put(store, false).await?;
-    execution.status = "SUCCEEDED".into();
+    execution.status = ExecutionStatus::Succeeded;
     Ok(())
 }
 
@@ -238,9 +238,9 @@ async fn roll_back(
     let previous = target_edn(execution.previous.as_ref());
     for i in (0..failed).rev() {
         match step(client, &execution.nodes[i].admin, token, &previous).await {
-            Ok(_) => execution.nodes[i].status = "ROLLED_BACK".into(),
+            Ok(_) => execution.nodes[i].status = NodeStatus::RolledBack,
             Err(e) => {
-                execution.nodes[i].status = "ROLLBACK_FAILED".into();
+                execution.nodes[i].status = NodeStatus::RollbackFailed;
                 execution.nodes[i].error = Some(e);
             }
         }
