@@ -171,7 +171,11 @@ pub struct LoadedApp {
 
 impl LoadedApp {
     /// The metric handles of ion `ion` called as `kind`, made on its first call.
-    pub(crate) fn ion_metrics(&self, ion: &str, kind: &str) -> Cow<'_, IonMetrics> {
+    pub(crate) fn ion_metrics(
+        &self,
+        ion: &str,
+        kind: super::call_kind::CallKind,
+    ) -> Cow<'_, IonMetrics> {
         self.metric_handles.get(ion, kind)
     }
 
