@@ -204,7 +204,7 @@ async fn steps(store: &Store, execution: &mut Execution, token: &str) -> Result<
             Err(error) => {
                 let node = execution.nodes[i].id.clone();
                 execution.nodes[i].status = NodeStatus::Failed;
-                execution.nodes[i].error = Some(error.clone());
+                execution.nodes[i].error = Some(error.to_string());
                 execution.error = Some(format!(
                     "node {node} refused {}: {error}",
                     execution.target.describe()
@@ -241,7 +241,7 @@ async fn roll_back(
             Ok(_) => execution.nodes[i].status = NodeStatus::RolledBack,
             Err(e) => {
                 execution.nodes[i].status = NodeStatus::RollbackFailed;
-                execution.nodes[i].error = Some(e);
+                execution.nodes[i].error = Some(e.to_string());
             }
         }
         execution.save(store).await?;
@@ -256,34 +256,81 @@ fn target_edn(target: Option<&RevRef>) -> String {
     }
 }
 
+/// Why one node's deploy step (or its rollback) failed, as the orchestrator sees it. Its
+/// text is recorded as the node's error and, prefixed, as the execution's.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The request could not be made (a malformed admin address).
+    #[error("{0}")]
+    Request(#[source] hyper::http::Error),
+    /// The node's admin API did not take the request.
+    #[error("cannot reach its admin API at {admin}: {source}")]
+    Unreachable {
+        /// The node's admin address.
+        admin: String,
+        /// Why.
+        #[source]
+        source: hyper_util::client::legacy::Error,
+    },
+    /// The answer's body broke off.
+    #[error("{0}")]
+    Body(#[source] hyper::Error),
+    /// No answer within `STEP_TIMEOUT`.
+    #[error("no answer from {admin} within {} s", STEP_TIMEOUT.as_secs())]
+    Timeout {
+        /// The node's admin address.
+        admin: String,
+    },
+    /// The node refused the revision: its own error (a `DeployError`'s text, sent as
+    /// `:error`), or the whole answer when that is not a string.
+    #[error("{0}")]
+    Refused(String),
+    /// The node refused the orchestrator's token.
+    #[error("its admin API refused the token (401): {0}")]
+    Unauthorized(String),
+    /// Any other answer.
+    #[error("its admin API answered {status}: {body}")]
+    Answered {
+        /// The HTTP status.
+        status: u16,
+        /// The answer's body.
+        body: String,
+    },
+}
+
 /// One node's deploy step: its timings, or why it refused.
 async fn step(
     client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     admin: &str,
     token: &str,
     target: &str,
-) -> Result<Vec<(String, u64)>, String> {
+) -> Result<Vec<(String, u64)>, StepError> {
     let req = hyper::Request::post(format!("http://{admin}/deploy"))
         .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
         .header(hyper::header::CONTENT_TYPE, "application/edn")
         .body(Full::new(Bytes::from(target.to_owned())))
-        .map_err(|e| e.to_string())?;
+        .map_err(StepError::Request)?;
     let response = tokio::time::timeout(STEP_TIMEOUT, async {
         let resp = client
             .request(req)
             .await
-            .map_err(|e| format!("cannot reach its admin API at {admin}: {e}"))?;
+            .map_err(|source| StepError::Unreachable {
+                admin: admin.to_owned(),
+                source,
+            })?;
         let status = resp.status().as_u16();
         let body = resp
             .into_body()
             .collect()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(StepError::Body)?
             .to_bytes();
-        Ok::<_, String>((status, String::from_utf8_lossy(&body).into_owned()))
+        Ok::<_, StepError>((status, String::from_utf8_lossy(&body).into_owned()))
     })
     .await
-    .map_err(|_| format!("no answer from {admin} within {} s", STEP_TIMEOUT.as_secs()))??;
+    .map_err(|_| StepError::Timeout {
+        admin: admin.to_owned(),
+    })??;
     let (status, body) = response;
     let doc = ion_edn::read(&body).ok();
     match (status, &doc) {
@@ -300,12 +347,12 @@ async fn step(
             _ => Vec::new(),
         }),
         (_, Some(doc)) if ion_edn::get(doc, "error").is_some() => {
-            Err(match ion_edn::get(doc, "error") {
+            Err(StepError::Refused(match ion_edn::get(doc, "error") {
                 Some(ion_edn::Edn::Str(s)) => s.to_string(),
                 _ => body,
-            })
+            }))
         }
-        (401, _) => Err(format!("its admin API refused the token (401): {body}")),
-        _ => Err(format!("its admin API answered {status}: {body}")),
+        (401, _) => Err(StepError::Unauthorized(body)),
+        _ => Err(StepError::Answered { status, body }),
     }
 }
