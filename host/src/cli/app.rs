@@ -129,7 +129,7 @@ impl AppArgs {
         };
         let params = self.cached_params()?;
         let db_storage =
-            crate::node_db::parse_flag(self.db_storage.as_deref()).map_err(Failure::Setup)?;
+            crate::node_db::parse_flag(self.db_storage.as_deref()).map_err(setup_error)?;
         Ok(Prepared {
             config,
             group,
@@ -204,18 +204,22 @@ impl AppArgs {
     }
 }
 
+/// A setup failure (exit 2) saying what `e` says.
+pub(crate) fn setup_error(e: impl std::fmt::Display) -> Failure {
+    Failure::Setup(e.to_string())
+}
+
 /// Loads a prepared app into `runtime`, with the process's environment map.
 pub async fn load(
     runtime: &Runtime,
     prepared: Prepared,
     dev_mode: bool,
 ) -> Result<LoadedApp, Failure> {
-    let setup = |e: String| Failure::Setup(e);
     let bytes = read_component(&prepared.component)?;
-    let env_map = EnvironmentMap::from_process_env().map_err(|e| setup(e.to_string()))?;
+    let env_map = EnvironmentMap::from_process_env().map_err(setup_error)?;
     let databases = crate::node_db::init(prepared.db_storage.clone())
         .await
-        .map_err(setup)?;
+        .map_err(setup_error)?;
     let placement = Placement {
         group: Some(prepared.group.clone()),
         env_map,
@@ -224,7 +228,7 @@ pub async fn load(
         params_prefix: prepared.params_prefix.clone(),
         databases: Some(databases),
     };
-    let context = AppContext::new(&prepared.config, placement).map_err(|e| setup(e.to_string()))?;
+    let context = AppContext::new(&prepared.config, placement).map_err(setup_error)?;
     LoadedApp::load(runtime, bytes, prepared.config, context)
         .await
         .map_err(|e| load_failure(&prepared.component, e))

@@ -25,7 +25,7 @@ use tokio_util::task::TaskTracker;
 pub use deployer::{DeployError, Deployer, Loaded};
 pub use http_direct::Gate;
 pub use listener::HttpLimits;
-pub use sigv4::Credentials;
+pub use sigv4::{Credentials, CredentialsError};
 
 /// Where a node listens and who may use its admin API.
 #[derive(Debug, Clone, Default)]
