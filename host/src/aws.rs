@@ -8,6 +8,14 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use std::time::Duration;
 
+/// No region is known for reaching a service.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{service} needs a region: pass --region or set AWS_REGION")]
+pub struct NoRegion {
+    /// The service, as messages name it ("AWS SSM", "the S3 store", …).
+    pub service: String,
+}
+
 /// Where and as whom to reach AWS.
 #[derive(Debug, Clone, Default)]
 pub struct AwsTarget {
@@ -21,13 +29,15 @@ pub struct AwsTarget {
 
 impl AwsTarget {
     /// The SDK configuration for reaching `service` (named in the error when no region is known).
-    pub async fn sdk_config(&self, service: &str) -> Result<SdkConfig, String> {
+    pub async fn sdk_config(&self, service: &str) -> Result<SdkConfig, NoRegion> {
         let region = self
             .region
             .clone()
             .or_else(|| std::env::var("AWS_REGION").ok())
             .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-            .ok_or_else(|| format!("{service} needs a region: pass --region or set AWS_REGION"))?;
+            .ok_or_else(|| NoRegion {
+                service: service.to_owned(),
+            })?;
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(3))
             .operation_timeout(Duration::from_secs(60))

@@ -4,8 +4,10 @@
 //! node's metrics and its commits to its peers. The database crate knows nothing of the
 //! node; this is where the two meet.
 
-use crate::aws::AwsTarget;
-use crate::db::storage::{FileStorage, PostgresStorage, S3Storage, Storage};
+use crate::aws::{AwsTarget, NoRegion};
+use crate::db::storage::{
+    FileStorage, PostgresStorage, S3Storage, Storage, StorageError, UriError,
+};
 use crate::db::{Databases, Observer, StorageUri};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -25,6 +27,28 @@ impl Observer for Metrics {
 
 static NODE: OnceLock<Arc<Databases>> = OnceLock::new();
 
+/// Why the node's database storage cannot be chosen or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeDbError {
+    /// `--db-storage` (or `ION_DB_STORAGE`) is not a storage URI.
+    #[error("--db-storage (or ION_DB_STORAGE): {0}")]
+    Flag(#[source] UriError),
+    /// The PostgreSQL storage cannot be set up.
+    #[error("{0}")]
+    Postgres(#[source] StorageError),
+    /// S3 storage with no region.
+    #[error("{0}")]
+    Aws(#[from] NoRegion),
+    /// The process already uses another storage.
+    #[error("this process already uses database storage {current}, not {asked}")]
+    OtherStorage {
+        /// The storage in use.
+        current: String,
+        /// The storage asked for.
+        asked: String,
+    },
+}
+
 /// Where databases live when nothing names a storage: `file:$ION_HOME/db`.
 pub fn default_uri() -> StorageUri {
     StorageUri::File(crate::store::ion_home().join("db"))
@@ -32,19 +56,19 @@ pub fn default_uri() -> StorageUri {
 
 /// The storage URI from `--db-storage` (or `ION_DB_STORAGE`, which clap reads into the
 /// same flag), checked: the error names the flag and what was expected.
-pub fn parse_flag(text: Option<&str>) -> Result<Option<StorageUri>, String> {
-    text.map(|t| StorageUri::parse(t).map_err(|e| format!("--db-storage (or ION_DB_STORAGE): {e}")))
+pub fn parse_flag(text: Option<&str>) -> Result<Option<StorageUri>, NodeDbError> {
+    text.map(|t| StorageUri::parse(t).map_err(NodeDbError::Flag))
         .transpose()
 }
 
 /// Opens the databases in `uri`, reporting to the node's metrics. S3 is reached like the
 /// revision store: AWS_REGION, the usual credential chain, and AWS_ENDPOINT_URL_S3 for
 /// an S3-compatible server.
-pub async fn open(uri: &StorageUri) -> Result<Databases, String> {
+pub async fn open(uri: &StorageUri) -> Result<Databases, NodeDbError> {
     let storage: Arc<dyn Storage> = match uri {
         StorageUri::File(dir) => Arc::new(FileStorage::new(dir)),
         StorageUri::Postgres(text) => {
-            Arc::new(PostgresStorage::new(text, uri.describe()).map_err(|e| e.to_string())?)
+            Arc::new(PostgresStorage::new(text, uri.describe()).map_err(NodeDbError::Postgres)?)
         }
         StorageUri::S3 { bucket, prefix } => {
             let target = AwsTarget {
@@ -78,7 +102,7 @@ pub async fn open(uri: &StorageUri) -> Result<Databases, String> {
 /// Makes `uri` this process's database storage (`None`: keep what was chosen, or the
 /// default). Called before anything uses `databases()`; choosing another storage after
 /// one is in use is refused.
-pub async fn init(uri: Option<StorageUri>) -> Result<Arc<Databases>, String> {
+pub async fn init(uri: Option<StorageUri>) -> Result<Arc<Databases>, NodeDbError> {
     let Some(uri) = uri else {
         return Ok(databases());
     };
@@ -86,11 +110,10 @@ pub async fn init(uri: Option<StorageUri>) -> Result<Arc<Databases>, String> {
         if dbs.describe() == uri.describe() {
             return Ok(dbs.clone());
         }
-        return Err(format!(
-            "this process already uses database storage {}, not {}",
-            dbs.describe(),
-            uri.describe()
-        ));
+        return Err(NodeDbError::OtherStorage {
+            current: dbs.describe().to_owned(),
+            asked: uri.describe(),
+        });
     }
     let dbs = Arc::new(open(&uri).await?);
     tracing::info!(storage = dbs.describe(), "database storage");

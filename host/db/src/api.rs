@@ -145,7 +145,7 @@ pub fn components_for(db: &Db, index: Index, items: &[Edn<'_>]) -> Result<Compon
                 c.v = Some(if value_type == ValueType::Ref {
                     Value::Ref(resolve_eid(db, item)?)
                 } else {
-                    Value::from_edn(item, value_type).map_err(incorrect)?
+                    Value::from_edn(item, value_type)?
                 });
             }
             _ => {}
@@ -221,7 +221,7 @@ pub fn tx_range_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, IonE
     let t_of = |key: &str| -> Result<Option<i64>, IonError> {
         match ion_edn::get(request, key) {
             None | Some(Edn::Nil) => Ok(None),
-            Some(p) => db.point_t(p).map(Some).map_err(incorrect),
+            Some(p) => Ok(Some(db.point_t(p)?)),
         }
     };
     let (start, end) = (t_of("start")?, t_of("end")?);

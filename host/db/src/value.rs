@@ -135,16 +135,29 @@ pub fn format_instant(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A value that is not of the type asked for: an `incorrect` anomaly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a value of type :{}, found {found}", expected.ident())]
+pub struct ValueError {
+    /// The type asked for.
+    pub expected: ValueType,
+    /// The value found, printed as EDN.
+    pub found: String,
+}
+
+impl From<ValueError> for ion_anomaly::IonError {
+    fn from(e: ValueError) -> Self {
+        ion_anomaly::IonError::new(ion_anomaly::Category::Incorrect, e.to_string())
+    }
+}
+
 impl Value {
     /// The value `v` as type `t` (refs are resolved by the transactor, not here), or what
     /// was expected.
-    pub fn from_edn(v: &Edn<'_>, t: ValueType) -> Result<Value, String> {
-        let expected = || {
-            format!(
-                "expected a value of type :{}, found {}",
-                t.ident(),
-                ion_edn::print(v)
-            )
+    pub fn from_edn(v: &Edn<'_>, t: ValueType) -> Result<Value, ValueError> {
+        let expected = || ValueError {
+            expected: t,
+            found: ion_edn::print(v),
         };
         Ok(match (t, v) {
             (ValueType::String, Edn::Str(s)) => Value::Str(s.to_string()),
@@ -238,4 +251,41 @@ fn untyped(v: &Edn<'_>) -> Result<Value, ()> {
         },
         _ => return Err(()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value_db::PointError;
+    use ion_anomaly::{Category, IonError};
+
+    /// A value of the wrong type and a point in time that names no `t` are `incorrect`
+    /// anomalies, with the text callers have always seen.
+    #[test]
+    fn value_and_point_errors_keep_their_text_and_are_incorrect() {
+        let e = Value::from_edn(&ion_edn::read("\"x\"").unwrap(), ValueType::Long).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "expected a value of type :db.type/long, found \"x\""
+        );
+        let anomaly = IonError::from(e);
+        assert_eq!(anomaly.category, Category::Incorrect);
+        for (e, text) in [
+            (
+                PointError::NotAnInstant("#inst \"x\"".into()),
+                "#inst \"x\" is not an instant",
+            ),
+            (
+                PointError::NotAPoint(":k".into()),
+                "expected a t, a transaction id or an #inst, found :k",
+            ),
+        ] {
+            assert_eq!(e.to_string(), text);
+            let anomaly = IonError::from(e);
+            assert_eq!(
+                (anomaly.category, anomaly.message.as_str()),
+                (Category::Incorrect, text)
+            );
+        }
+    }
 }

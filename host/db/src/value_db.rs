@@ -7,7 +7,34 @@ use super::datom::{AEVT, AVET, Datom, EAVT, Keyed, VAET, lower_bound};
 use super::schema::{self, Schema, t_of, tx_of};
 use super::value::{Value, ValueType};
 use imbl::{OrdSet, Vector};
+use ion_anomaly::{Category, IonError};
 use std::sync::Arc;
+
+/// Why a point in time names no `t`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PointError {
+    /// An `#inst` whose text is not an instant.
+    #[error("{0} is not an instant")]
+    NotAnInstant(String),
+    /// Neither a `t`, a transaction id nor an `#inst`.
+    #[error("expected a t, a transaction id or an #inst, found {0}")]
+    NotAPoint(String),
+}
+
+impl PointError {
+    /// The anomaly category a caller sees.
+    pub fn category(&self) -> Category {
+        match self {
+            PointError::NotAnInstant(_) | PointError::NotAPoint(_) => Category::Incorrect,
+        }
+    }
+}
+
+impl From<PointError> for IonError {
+    fn from(e: PointError) -> Self {
+        IonError::new(e.category(), e.to_string())
+    }
+}
 
 /// Which datoms a value shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,7 +304,7 @@ impl Db {
 
     /// The `t` a point names: a `t`, a transaction id, or an `#inst` (the last
     /// transaction at or before it).
-    pub fn point_t(&self, point: &ion_edn::Edn<'_>) -> Result<i64, String> {
+    pub fn point_t(&self, point: &ion_edn::Edn<'_>) -> Result<i64, PointError> {
         match point {
             ion_edn::Edn::Int(n) if *n >= tx_of(0) => Ok(t_of(*n)),
             ion_edn::Edn::Int(n) if *n >= 0 => Ok(*n),
@@ -286,7 +313,7 @@ impl Db {
                     ion_edn::Edn::Str(s) => super::value::parse_instant(s),
                     _ => None,
                 }
-                .ok_or_else(|| format!("{} is not an instant", ion_edn::print(point)))?;
+                .ok_or_else(|| PointError::NotAnInstant(ion_edn::print(point)))?;
                 Ok(self
                     .tx_times
                     .iter()
@@ -294,10 +321,7 @@ impl Db {
                     .last()
                     .map_or(0, |(t, _)| *t))
             }
-            other => Err(format!(
-                "expected a t, a transaction id or an #inst, found {}",
-                ion_edn::print(other)
-            )),
+            other => Err(PointError::NotAPoint(ion_edn::print(other))),
         }
     }
 

@@ -5,7 +5,7 @@ use super::Failure;
 use super::store::StoreArgs;
 use crate::config::{EnvironmentMap, IonConfig, is_plain_name};
 use crate::params::{CachedParams, DEFAULT_TTL, LocalStore, ParamsProvider, SsmStore};
-use crate::runtime::{AppContext, DEFAULT_PARAMS_PREFIX, LoadedApp, Placement, Runtime};
+use crate::runtime::{AppContext, DEFAULT_PARAMS_PREFIX, LoadError, LoadedApp, Placement, Runtime};
 use crate::store::{LocalDir, RevName, ion_home};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -129,7 +129,7 @@ impl AppArgs {
         };
         let params = self.cached_params()?;
         let db_storage =
-            crate::node_db::parse_flag(self.db_storage.as_deref()).map_err(Failure::Setup)?;
+            crate::node_db::parse_flag(self.db_storage.as_deref()).map_err(setup_error)?;
         Ok(Prepared {
             config,
             group,
@@ -204,18 +204,22 @@ impl AppArgs {
     }
 }
 
+/// A setup failure (exit 2) saying what `e` says.
+pub(crate) fn setup_error(e: impl std::fmt::Display) -> Failure {
+    Failure::Setup(e.to_string())
+}
+
 /// Loads a prepared app into `runtime`, with the process's environment map.
 pub async fn load(
     runtime: &Runtime,
     prepared: Prepared,
     dev_mode: bool,
 ) -> Result<LoadedApp, Failure> {
-    let setup = |e: String| Failure::Setup(e);
     let bytes = read_component(&prepared.component)?;
-    let env_map = EnvironmentMap::from_process_env().map_err(|e| setup(e.to_string()))?;
+    let env_map = EnvironmentMap::from_process_env().map_err(setup_error)?;
     let databases = crate::node_db::init(prepared.db_storage.clone())
         .await
-        .map_err(setup)?;
+        .map_err(setup_error)?;
     let placement = Placement {
         group: Some(prepared.group.clone()),
         env_map,
@@ -224,10 +228,27 @@ pub async fn load(
         params_prefix: prepared.params_prefix.clone(),
         databases: Some(databases),
     };
-    let context = AppContext::new(&prepared.config, placement).map_err(|e| setup(e.to_string()))?;
+    let context = AppContext::new(&prepared.config, placement).map_err(setup_error)?;
     LoadedApp::load(runtime, bytes, prepared.config, context)
         .await
-        .map_err(|e| setup(format!("{}: {e}", prepared.component.display())))
+        .map_err(|e| load_failure(&prepared.component, e))
+}
+
+/// How a component that does not load ends the command. Every way is the app's setup
+/// (exit 2), init failures included: the ion never ran a call. A new `LoadError` must be
+/// placed here.
+fn load_failure(component: &Path, e: LoadError) -> Failure {
+    match e {
+        LoadError::Preinit(_)
+        | LoadError::CompileTask(_)
+        | LoadError::Compile(_)
+        | LoadError::Imports(_)
+        | LoadError::NoDescribe
+        | LoadError::Instantiate(_)
+        | LoadError::Describe(_)
+        | LoadError::Init(_)
+        | LoadError::Mismatch(_) => Failure::Setup(format!("{}: {e}", component.display())),
+    }
 }
 
 fn read_component(path: &Path) -> Result<Vec<u8>, Failure> {
@@ -245,4 +266,74 @@ pub fn tokio_runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::Setup(format!("starting the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anomaly::{Category, IonError};
+    use std::error::Error as _;
+
+    /// Each `LoadError`: its text (what `host serve`, `host dev` and a refused deploy step
+    /// show), whether it keeps its cause, and its exit code.
+    #[tokio::test]
+    async fn every_load_error_keeps_its_text_its_cause_and_exit_code_2() {
+        let task = tokio::spawn(async { panic!("boom") }).await.unwrap_err();
+        let task_text = format!("the component does not compile: {task}");
+        let ion = || IonError::new(Category::Fault, "x failed");
+        let cases: Vec<(LoadError, &str, bool)> = vec![
+            (
+                LoadError::Preinit(anyhow::anyhow!("a").context("b")),
+                "b: a",
+                true,
+            ),
+            (LoadError::CompileTask(task), &task_text, true),
+            (
+                LoadError::Compile(anyhow::anyhow!("bad magic").context("decoding")),
+                "the component does not compile: decoding: bad magic",
+                true,
+            ),
+            (
+                LoadError::Imports(wasmtime::Error::msg("wasi:x missing")),
+                "the component imports what this host does not offer (a dependency conflict): wasi:x missing",
+                true,
+            ),
+            (
+                LoadError::NoDescribe,
+                "the component exports neither ion:host/describe@0.1.0 (build it with an Ion SDK) nor wasi:http/incoming-handler",
+                false,
+            ),
+            (
+                LoadError::Instantiate(ion()),
+                "instantiating the component failed: fault: x failed",
+                true,
+            ),
+            (
+                LoadError::Describe(ion()),
+                "describe failed: fault: x failed",
+                true,
+            ),
+            (
+                LoadError::Init(ion()),
+                "the app's init failed: fault: x failed",
+                true,
+            ),
+            (
+                LoadError::Mismatch(vec!["one".into(), "two".into()]),
+                "ion-config.edn does not match the component:\n  - one\n  - two",
+                false,
+            ),
+        ];
+        for (e, text, has_source) in cases {
+            assert_eq!(e.to_string(), text);
+            assert_eq!(e.source().is_some(), has_source, "{text}");
+            let failure = load_failure(Path::new("app.wasm"), e);
+            assert_eq!(failure.exit_code(), 2, "{text}");
+            let Failure::Setup(message) = failure else {
+                panic!("a load error is a setup failure");
+            };
+            assert!(message.starts_with("app.wasm: "), "{message}");
+        }
+        assert_eq!(Failure::Ion.exit_code(), 1);
+    }
 }

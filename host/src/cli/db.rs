@@ -74,14 +74,17 @@ enum DbCommand {
 pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
     let uri = match &args.db_dir {
         Some(dir) => Some(crate::db::StorageUri::File(dir.clone())),
-        None => crate::node_db::parse_flag(args.db_storage.as_deref()).map_err(Failure::Setup)?,
+        None => crate::node_db::parse_flag(args.db_storage.as_deref())
+            .map_err(super::app::setup_error)?,
     };
     let fail = |e: crate::anomaly::IonError| {
         eprintln!("{}", e.to_edn());
         Failure::Ion
     };
     tokio_runtime()?.block_on(async {
-        let dbs = crate::node_db::init(uri).await.map_err(Failure::Setup)?;
+        let dbs = crate::node_db::init(uri)
+            .await
+            .map_err(super::app::setup_error)?;
         let app = match &args.app {
             Some(dir) => Some(load_app(dir, args.no_build).await?),
             None => None,

@@ -5,7 +5,7 @@ use super::Failure;
 use super::app::tokio_runtime;
 use super::store::StoreArgs;
 use crate::config::{DEFAULT_INSTANCE_TYPE, EnvironmentMap, InstanceSettings};
-use crate::deploy::execution::Execution;
+use crate::deploy::execution::{Execution, ExecutionStatus, NodeStatus};
 use crate::deploy::orchestrate;
 use crate::deploy::records::{Group, NodeRecord, RevRef, now_ms, now_rfc3339};
 use crate::store::{RevName, Store};
@@ -383,7 +383,7 @@ pub(crate) fn run_deploy_run(args: DeployArgs) -> Result<(), Failure> {
         let done = orchestrate::run(&store, execution, &token)
             .await
             .map_err(setup)?;
-        tracing::info!(arn = done.arn(), status = done.status, "deploy finished");
+        tracing::info!(arn = done.arn(), status = %done.status, "deploy finished");
         Ok(())
     })
 }
@@ -396,10 +396,13 @@ async fn finish(store: &Store, arn: &str) -> Result<(), Failure> {
         _ => String::new(),
     };
     println!("{}", ion_edn::print(&status_map(&doc, &status)));
-    if status == "FAILED" {
-        Err(Failure::Ion)
-    } else {
-        Ok(())
+    // A status this host does not know (a newer host's record) is reported, not failed.
+    match status
+        .parse::<ExecutionStatus>()
+        .map(ExecutionStatus::is_failure)
+    {
+        Ok(true) => Err(Failure::Ion),
+        Ok(false) | Err(_) => Ok(()),
     }
 }
 
@@ -457,7 +460,7 @@ pub(crate) fn run_status(args: StatusArgs) -> Result<(), Failure> {
                     Some(Edn::Str(s)) => s.to_string(),
                     _ => String::new(),
                 };
-                if status != "RUNNING" {
+                if status.parse() != Ok(ExecutionStatus::Running) {
                     if let Some(bar) = &bar {
                         bar.finish_and_clear();
                     }
@@ -466,7 +469,7 @@ pub(crate) fn run_status(args: StatusArgs) -> Result<(), Failure> {
                 if let (Some(bar), Some(Edn::Vector(nodes))) = (&bar, ion_edn::get(&doc, "nodes")) {
                     let done = nodes
                         .iter()
-                        .filter(|n| matches!(ion_edn::get(n, "status"), Some(Edn::Str(s)) if s != "PENDING" && s != "RUNNING"))
+                        .filter(|n| matches!(ion_edn::get(n, "status"), Some(Edn::Str(s)) if s.parse::<NodeStatus>().map_or(true, NodeStatus::is_done)))
                         .count();
                     bar.set_message(format!("RUNNING: {done}/{} nodes", nodes.len()));
                 }

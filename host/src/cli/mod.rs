@@ -117,10 +117,11 @@ pub fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Ion) => ExitCode::from(1),
-        Err(Failure::Setup(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+        Err(failure) => {
+            if let Failure::Setup(message) = &failure {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(failure.exit_code())
         }
     }
 }
@@ -131,6 +132,16 @@ pub(crate) enum Failure {
     Ion,
     /// Usage, configuration, build or load failed: this says why.
     Setup(String),
+}
+
+impl Failure {
+    /// The process's exit code for this failure.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Ion => 1,
+            Failure::Setup(_) => 2,
+        }
+    }
 }
 
 /// Logs go to stderr (and into the ring `host logs` reads); `ION_LOG` filters them

@@ -40,7 +40,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
         let storage = db_storage(&group, args.app.db_storage.as_deref())?;
         crate::node_db::init(storage)
             .await
-            .map_err(Failure::Setup)?;
+            .map_err(super::app::setup_error)?;
         let runtime = Runtime::new(settings).map_err(|e| Failure::Setup(format!("{e:#}")))?;
         let deployer = Arc::new(GroupDeployer {
             store: store.clone(),
@@ -113,7 +113,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
 /// leaves out); a node told to use another storage than its group's is refused, since
 /// it would serve different databases than its peers.
 fn db_storage(group: &Group, flag: Option<&str>) -> Result<Option<StorageUri>, Failure> {
-    let flag = crate::node_db::parse_flag(flag).map_err(Failure::Setup)?;
+    let flag = crate::node_db::parse_flag(flag).map_err(super::app::setup_error)?;
     let of_group = group
         .db_storage
         .as_deref()

@@ -165,7 +165,7 @@ impl ListenArgs {
         };
         Credentials::parse(&text, &source)
             .map(Some)
-            .map_err(Failure::Setup)
+            .map_err(super::app::setup_error)
     }
 }
 

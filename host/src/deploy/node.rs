@@ -1,13 +1,14 @@
 //! The node's side of a compute group: registering in the store and keeping the record
 //! fresh, and loading a revision when the orchestrator asks (fetch the parts it lacks,
 //! compile or take compiled code from the cache, link, describe, run `init`, check the
-//! config, each phase timed). Serving and swapping are the serve module's.
+//! config, each phase timed; a refusal is the `DeployError` of its phase). Serving and
+//! swapping are the serve module's.
 
 use super::records::{Group, NodeRecord, RevRef, now_ms, now_rfc3339};
 use crate::config::{EnvironmentMap, IonConfig};
 use crate::params::CachedParams;
 use crate::runtime::{AppContext, LoadedApp, Placement, Runtime};
-use crate::serve::{Deployer, Loaded, Node, Slot};
+use crate::serve::{DeployError, Deployer, Loaded, Node, Slot};
 use crate::store::Store;
 use anyhow::{Result, anyhow};
 use std::sync::Arc;
@@ -33,7 +34,7 @@ pub struct GroupDeployer {
 impl GroupDeployer {
     /// Loads `target` (or nothing, for `None`), with the group's environment map as it
     /// is in the store now.
-    pub async fn load_revision(&self, target: Option<&RevRef>) -> Result<Loaded, String> {
+    pub async fn load_revision(&self, target: Option<&RevRef>) -> Result<Loaded, DeployError> {
         let Some(target) = target else {
             return Ok(Loaded {
                 slot: None,
@@ -43,34 +44,31 @@ impl GroupDeployer {
         let started = Instant::now();
         let group = Group::require(&self.store, &self.group)
             .await
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(DeployError::Group)?;
         let manifest = self
             .store
             .get_manifest(&target.app_name, &target.name)
             .await
-            .map_err(|e| format!("{e:#}"))?
-            .ok_or_else(|| {
-                format!(
-                    "the store {} has no revision {}",
-                    self.store.describe(),
-                    target.describe()
-                )
+            .map_err(DeployError::Manifest)?
+            .ok_or_else(|| DeployError::NoRevision {
+                store: self.store.describe(),
+                revision: target.describe(),
             })?;
         let bytes = self
             .store
             .component(&manifest)
             .await
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(DeployError::Fetch)?;
         let fetch = started.elapsed();
         let source = std::path::PathBuf::from(format!("{} ion-config.edn", target.describe()));
-        let config = IonConfig::parse(&manifest.ion_config, &source).map_err(|e| e.to_string())?;
-        if let Err(problems) = config.validate_for_group(&self.group) {
-            let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            return Err(lines.join("; "));
-        }
+        let config =
+            IonConfig::parse(&manifest.ion_config, &source).map_err(DeployError::Config)?;
+        config
+            .validate_for_group(&self.group)
+            .map_err(DeployError::NotForGroup)?;
         let env_map =
             EnvironmentMap::parse(&group.env, &format!("compute group {} :env", self.group))
-                .map_err(|e| e.to_string())?;
+                .map_err(DeployError::Config)?;
         let placement = Placement {
             group: Some(self.group.clone()),
             env_map,
@@ -79,16 +77,16 @@ impl GroupDeployer {
             params_prefix: self.params_prefix.clone(),
             databases: Some(crate::node_db::databases()),
         };
-        let context = AppContext::new(&config, placement).map_err(|e| e.to_string())?;
+        let context = AppContext::new(&config, placement).map_err(DeployError::Config)?;
         let compiling = Instant::now();
         let component = LoadedApp::compile(&self.runtime, bytes)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(DeployError::Compile)?;
         let compile = compiling.elapsed();
         let validating = Instant::now();
         let app = LoadedApp::load_compiled(&self.runtime, &component, config, context)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(DeployError::Validate)?;
         let validate = validating.elapsed();
         // The node's databases are open (their logs replayed, up to the latest record in
         // storage) before the revision serves, so its first requests never wait on a
@@ -111,16 +109,19 @@ impl GroupDeployer {
 
 /// Opens every database in the node's storage (replaying each log to its end), so
 /// requests after this see every transaction acknowledged before it.
-pub async fn open_databases() -> Result<(), String> {
+pub async fn open_databases() -> Result<(), DeployError> {
     let dbs = crate::node_db::databases();
     let names = dbs
         .list()
         .await
-        .map_err(|e| format!("listing the databases in {}: {}", dbs.describe(), e.message))?;
+        .map_err(|source| DeployError::ListDatabases {
+            storage: dbs.describe().to_owned(),
+            source,
+        })?;
     for name in names {
-        dbs.connect(&name)
-            .await
-            .map_err(|e| format!("opening database {name}: {}", e.message))?;
+        if let Err(source) = dbs.connect(&name).await {
+            return Err(DeployError::OpenDatabase { name, source });
+        }
     }
     Ok(())
 }
@@ -129,11 +130,10 @@ impl Deployer for GroupDeployer {
     fn load<'a>(
         &'a self,
         target: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, String>> + Send + 'a>>
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, DeployError>> + Send + 'a>>
     {
         Box::pin(async move {
-            let doc =
-                ion_edn::read(target).map_err(|e| format!("the deploy request is not EDN: {e}"))?;
+            let doc = ion_edn::read(target).map_err(DeployError::NotEdn)?;
             if matches!(ion_edn::get(&doc, "none"), Some(ion_edn::Edn::Bool(true))) {
                 return self.load_revision(None).await;
             }
@@ -141,7 +141,7 @@ impl Deployer for GroupDeployer {
                 source: "the deploy request",
                 path: "",
             };
-            let target = RevRef::from_edn(&doc, &fields).map_err(|e| format!("{e:#}"))?;
+            let target = RevRef::from_edn(&doc, &fields).map_err(DeployError::Target)?;
             let started = Instant::now();
             let loaded = self.load_revision(Some(&target)).await;
             let metrics = crate::metrics::metrics();
@@ -160,12 +160,12 @@ impl Deployer for GroupDeployer {
     fn console_state(
         &self,
     ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send + '_>,
+        Box<dyn std::future::Future<Output = Result<serde_json::Value, DeployError>> + Send + '_>,
     > {
         Box::pin(async move {
             super::console::state(&self.store)
                 .await
-                .map_err(|e| format!("{e:#}"))
+                .map_err(DeployError::Console)
         })
     }
 }

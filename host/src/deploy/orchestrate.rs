@@ -4,7 +4,7 @@
 //! node's error; the group's record changes only when every node succeeded. One
 //! execution per group at a time (a lock object in the store).
 
-use super::execution::{Execution, NodeStep};
+use super::execution::{Execution, ExecutionStatus, NodeStatus, NodeStep};
 use super::records::{Group, NodeRecord, RevRef, now_ms, now_rfc3339};
 use crate::store::{RevName, Store};
 use anyhow::{Result, anyhow, bail};
@@ -125,7 +125,7 @@ async fn end_abandoned(store: &Store, arn: &str, by: &str) {
         return;
     }
     let error = format!("its orchestrator stopped before it finished; {by} took over the group");
-    doc.insert(keyword("status"), string("FAILED"));
+    doc.insert(keyword("status"), string(ExecutionStatus::Failed.as_str()));
     doc.insert(keyword("error"), string(error));
     doc.insert(keyword("finished-at"), string(now_rfc3339()));
     if let Ok((group, id)) = Execution::parse_arn(arn) {
@@ -157,7 +157,7 @@ pub async fn hand_over(store: &Store, execution: &Execution, pid: u32) -> Result
 pub async fn run(store: &Store, mut execution: Execution, token: &str) -> Result<Execution> {
     let outcome = steps(store, &mut execution, token).await;
     if let Err(e) = &outcome {
-        execution.status = "FAILED".into();
+        execution.status = ExecutionStatus::Failed;
         execution.error.get_or_insert_with(|| format!("{e:#}"));
     }
     execution.finished_at = Some(now_rfc3339());
@@ -182,7 +182,7 @@ async fn steps(store: &Store, execution: &mut Execution, token: &str) -> Result<
         .map(|n| NodeStep {
             id: n.id.clone(),
             admin: n.admin.clone(),
-            status: "PENDING".into(),
+            status: NodeStatus::Pending,
             timings: Vec::new(),
             error: None,
         })
@@ -191,25 +191,25 @@ async fn steps(store: &Store, execution: &mut Execution, token: &str) -> Result<
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let target = target_edn(Some(&execution.target));
     for i in 0..execution.nodes.len() {
-        execution.nodes[i].status = "RUNNING".into();
+        execution.nodes[i].status = NodeStatus::Running;
         execution.save(store).await?;
         let started = Instant::now();
         match step(&client, &execution.nodes[i].admin, token, &target).await {
             Ok(mut timings) => {
                 timings.push(("total".into(), started.elapsed().as_millis() as u64));
                 execution.nodes[i].timings = timings;
-                execution.nodes[i].status = "SUCCEEDED".into();
+                execution.nodes[i].status = NodeStatus::Succeeded;
                 execution.save(store).await?;
             }
             Err(error) => {
                 let node = execution.nodes[i].id.clone();
-                execution.nodes[i].status = "FAILED".into();
-                execution.nodes[i].error = Some(error.clone());
+                execution.nodes[i].status = NodeStatus::Failed;
+                execution.nodes[i].error = Some(error.to_string());
                 execution.error = Some(format!(
                     "node {node} refused {}: {error}",
                     execution.target.describe()
                 ));
-                execution.status = "FAILED".into();
+                execution.status = ExecutionStatus::Failed;
                 execution.save(store).await?;
                 roll_back(store, execution, &client, token, i).await?;
                 return Ok(());
@@ -223,7 +223,7 @@ async fn steps(store: &Store, execution: &mut Execution, token: &str) -> Result<
     }
     group.updated_at = now_rfc3339();
     group.put(store, false).await?;
-    execution.status = "SUCCEEDED".into();
+    execution.status = ExecutionStatus::Succeeded;
     Ok(())
 }
 
@@ -238,10 +238,10 @@ async fn roll_back(
     let previous = target_edn(execution.previous.as_ref());
     for i in (0..failed).rev() {
         match step(client, &execution.nodes[i].admin, token, &previous).await {
-            Ok(_) => execution.nodes[i].status = "ROLLED_BACK".into(),
+            Ok(_) => execution.nodes[i].status = NodeStatus::RolledBack,
             Err(e) => {
-                execution.nodes[i].status = "ROLLBACK_FAILED".into();
-                execution.nodes[i].error = Some(e);
+                execution.nodes[i].status = NodeStatus::RollbackFailed;
+                execution.nodes[i].error = Some(e.to_string());
             }
         }
         execution.save(store).await?;
@@ -256,34 +256,81 @@ fn target_edn(target: Option<&RevRef>) -> String {
     }
 }
 
+/// Why one node's deploy step (or its rollback) failed, as the orchestrator sees it. Its
+/// text is recorded as the node's error and, prefixed, as the execution's.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The request could not be made (a malformed admin address).
+    #[error("{0}")]
+    Request(#[source] hyper::http::Error),
+    /// The node's admin API did not take the request.
+    #[error("cannot reach its admin API at {admin}: {source}")]
+    Unreachable {
+        /// The node's admin address.
+        admin: String,
+        /// Why.
+        #[source]
+        source: hyper_util::client::legacy::Error,
+    },
+    /// The answer's body broke off.
+    #[error("{0}")]
+    Body(#[source] hyper::Error),
+    /// No answer within `STEP_TIMEOUT`.
+    #[error("no answer from {admin} within {} s", STEP_TIMEOUT.as_secs())]
+    Timeout {
+        /// The node's admin address.
+        admin: String,
+    },
+    /// The node refused the revision: its own error (a `DeployError`'s text, sent as
+    /// `:error`), or the whole answer when that is not a string.
+    #[error("{0}")]
+    Refused(String),
+    /// The node refused the orchestrator's token.
+    #[error("its admin API refused the token (401): {0}")]
+    Unauthorized(String),
+    /// Any other answer.
+    #[error("its admin API answered {status}: {body}")]
+    Answered {
+        /// The HTTP status.
+        status: u16,
+        /// The answer's body.
+        body: String,
+    },
+}
+
 /// One node's deploy step: its timings, or why it refused.
 async fn step(
     client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
     admin: &str,
     token: &str,
     target: &str,
-) -> Result<Vec<(String, u64)>, String> {
+) -> Result<Vec<(String, u64)>, StepError> {
     let req = hyper::Request::post(format!("http://{admin}/deploy"))
         .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
         .header(hyper::header::CONTENT_TYPE, "application/edn")
         .body(Full::new(Bytes::from(target.to_owned())))
-        .map_err(|e| e.to_string())?;
+        .map_err(StepError::Request)?;
     let response = tokio::time::timeout(STEP_TIMEOUT, async {
         let resp = client
             .request(req)
             .await
-            .map_err(|e| format!("cannot reach its admin API at {admin}: {e}"))?;
+            .map_err(|source| StepError::Unreachable {
+                admin: admin.to_owned(),
+                source,
+            })?;
         let status = resp.status().as_u16();
         let body = resp
             .into_body()
             .collect()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(StepError::Body)?
             .to_bytes();
-        Ok::<_, String>((status, String::from_utf8_lossy(&body).into_owned()))
+        Ok::<_, StepError>((status, String::from_utf8_lossy(&body).into_owned()))
     })
     .await
-    .map_err(|_| format!("no answer from {admin} within {} s", STEP_TIMEOUT.as_secs()))??;
+    .map_err(|_| StepError::Timeout {
+        admin: admin.to_owned(),
+    })??;
     let (status, body) = response;
     let doc = ion_edn::read(&body).ok();
     match (status, &doc) {
@@ -300,12 +347,12 @@ async fn step(
             _ => Vec::new(),
         }),
         (_, Some(doc)) if ion_edn::get(doc, "error").is_some() => {
-            Err(match ion_edn::get(doc, "error") {
+            Err(StepError::Refused(match ion_edn::get(doc, "error") {
                 Some(ion_edn::Edn::Str(s)) => s.to_string(),
                 _ => body,
-            })
+            }))
         }
-        (401, _) => Err(format!("its admin API refused the token (401): {body}")),
-        _ => Err(format!("its admin API answered {status}: {body}")),
+        (401, _) => Err(StepError::Unauthorized(body)),
+        _ => Err(StepError::Answered { status, body }),
     }
 }

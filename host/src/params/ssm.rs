@@ -35,7 +35,7 @@ impl SsmStore {
                     .target
                     .sdk_config("AWS SSM")
                     .await
-                    .map_err(ParamsError)?;
+                    .map_err(|e| ParamsError(e.to_string()))?;
                 Ok(aws_sdk_ssm::Client::new(&config))
             })
             .await

@@ -111,24 +111,37 @@ pub struct ExportedFn {
     pub doc: Option<String>,
 }
 
-/// Why an app could not be loaded.
+/// Why an app could not be loaded. Each variant keeps the error it comes from; the text
+/// is what `host serve`, `host dev` and a refused deploy step show (unchanged from when
+/// the variants held strings).
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The bytes are not a valid component for this engine.
-    #[error("the component does not compile: {0}")]
-    Compile(String),
-    /// The component imports something the host does not offer.
-    #[error("the component imports what this host does not offer (a dependency conflict): {0}")]
-    Imports(String),
-    /// `describe` is missing or failed.
-    #[error("{0}")]
-    Describe(String),
     /// An interpreted app's sources did not load into its runtime.
-    #[error("{0}")]
-    Preinit(String),
+    #[error("{0:#}")]
+    Preinit(#[source] anyhow::Error),
+    /// The compile task stopped before it finished (it panicked).
+    #[error("the component does not compile: {0}")]
+    CompileTask(#[source] tokio::task::JoinError),
+    /// The bytes are not a valid component for this engine.
+    #[error("the component does not compile: {0:#}")]
+    Compile(#[source] anyhow::Error),
+    /// The component imports something the host does not offer.
+    #[error("the component imports what this host does not offer (a dependency conflict): {0:#}")]
+    Imports(#[source] wasmtime::Error),
+    /// The component exports neither `describe` nor a wasi:http handler.
+    #[error(
+        "the component exports neither ion:host/describe@0.1.0 (build it with an Ion SDK) nor wasi:http/incoming-handler"
+    )]
+    NoDescribe,
+    /// The instance that would answer `describe` did not start.
+    #[error("instantiating the component failed: {0}")]
+    Instantiate(#[source] IonError),
+    /// `describe` failed.
+    #[error("describe failed: {0}")]
+    Describe(#[source] IonError),
     /// The app's `init` failed.
     #[error("the app's init failed: {0}")]
-    Init(IonError),
+    Init(#[source] IonError),
     /// `ion-config.edn` names functions the component does not export as needed.
     #[error("ion-config.edn does not match the component:\n  - {}", .0.join("\n  - "))]
     Mismatch(Vec<String>),
@@ -171,7 +184,11 @@ pub struct LoadedApp {
 
 impl LoadedApp {
     /// The metric handles of ion `ion` called as `kind`, made on its first call.
-    pub(crate) fn ion_metrics(&self, ion: &str, kind: &str) -> Cow<'_, IonMetrics> {
+    pub(crate) fn ion_metrics(
+        &self,
+        ion: &str,
+        kind: super::call_kind::CallKind,
+    ) -> Cow<'_, IonMetrics> {
         self.metric_handles.get(ion, kind)
     }
 
@@ -192,12 +209,12 @@ impl LoadedApp {
     pub async fn compile(runtime: &Runtime, component: Vec<u8>) -> Result<Component, LoadError> {
         let component = super::preinit::prepare(runtime, component)
             .await
-            .map_err(|e| LoadError::Preinit(format!("{e:#}")))?;
+            .map_err(LoadError::Preinit)?;
         let engine = runtime.inner.engine.clone();
         tokio::task::spawn_blocking(move || super::compiled::compile(&engine, &component))
             .await
-            .map_err(|e| LoadError::Compile(e.to_string()))?
-            .map_err(|e| LoadError::Compile(format!("{e:#}")))
+            .map_err(LoadError::CompileTask)?
+            .map_err(LoadError::Compile)
     }
 
     /// Links a compiled component, asks it what it exports, runs its `init`, and checks
@@ -212,13 +229,11 @@ impl LoadedApp {
             .inner
             .linker
             .instantiate_pre(component)
-            .map_err(|e| LoadError::Imports(format!("{e:#}")))?;
+            .map_err(LoadError::Imports)?;
         let describe = describe::GuestIndices::new(&pre).ok();
         let proxy = describe.is_none() && ProxyPre::new(pre.clone()).is_ok();
         if describe.is_none() && !proxy {
-            return Err(LoadError::Describe(
-                "the component exports neither ion:host/describe@0.1.0 (build it with an Ion SDK) nor wasi:http/incoming-handler".into(),
-            ));
+            return Err(LoadError::NoDescribe);
         }
         let lifecycle = lifecycle::GuestIndices::new(&pre).ok();
         let exports = Exports {
@@ -291,13 +306,13 @@ impl LoadedApp {
         let (mut live, instance) = app
             .instantiate("load", "describe", DEFAULT_CALL_TIMEOUT)
             .await
-            .map_err(|e| LoadError::Describe(format!("instantiating the component failed: {e}")))?;
+            .map_err(LoadError::Instantiate)?;
         let description = async {
             let guest = describe.load(&mut live.store, &instance)?;
             guest.call_describe(&mut live.store).await
         }
         .await
-        .map_err(|e| LoadError::Describe(format!("describe failed: {}", live.error(e))))?;
+        .map_err(|e| LoadError::Describe(live.error(e)))?;
         app.sdk = description.sdk.into();
         app.fns = Arc::new(
             description

@@ -4,6 +4,7 @@
 use super::app::{DEFAULT_CALL_TIMEOUT, LoadedApp};
 use super::bindings::{lambda, web};
 use super::call::{CallLog, Live, from_guest};
+use super::call_kind::CallKind;
 use crate::anomaly::{Category, IonError};
 use crate::config::{ConcurrencyLimit, FnName, Integration, LambdaConfig};
 use std::sync::Arc;
@@ -157,7 +158,7 @@ impl LoadedApp {
                     &l.fn_name,
                     timeout,
                     indices,
-                    "lambda ions",
+                    CallKind::Lambda,
                     async |live, instance, indices| {
                         let guest = indices.load(&mut live.store, instance)?;
                         guest
@@ -243,7 +244,7 @@ impl LoadedApp {
             fn_name,
             timeout,
             indices,
-            "web ions",
+            CallKind::Web,
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
                 guest
@@ -289,7 +290,7 @@ impl LoadedApp {
             fn_name,
             DEFAULT_CALL_TIMEOUT,
             indices,
-            "transaction functions",
+            CallKind::TxFn,
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
                 let handle = live
@@ -332,7 +333,7 @@ impl LoadedApp {
             fn_name,
             DEFAULT_CALL_TIMEOUT,
             indices,
-            "query functions",
+            CallKind::QueryFn,
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
                 let mut all = Vec::with_capacity(args.len() + 1);
@@ -378,7 +379,7 @@ impl LoadedApp {
             fn_name,
             DEFAULT_CALL_TIMEOUT,
             indices,
-            "xforms",
+            CallKind::Xform,
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
                 guest
@@ -397,21 +398,13 @@ impl LoadedApp {
         fn_name: &FnName,
         timeout: Duration,
         indices: Option<&I>,
-        what: &str,
+        kind: CallKind,
         call: impl AsyncFnOnce(
             &mut Live,
             &Instance,
             &I,
         ) -> wasmtime::Result<Result<T, super::bindings::types::IonError>>,
     ) -> CallResult<T> {
-        let kind = match what {
-            "lambda ions" => "lambda",
-            "web ions" => "web",
-            "transaction functions" => "tx-fn",
-            "query functions" => "query-fn",
-            "xforms" => "xform",
-            other => other,
-        };
         // One span per call, a DEBUG span like the request's (see `Node::request_span`):
         // the lines logged about a call carry its request id and ion as fields.
         let span = tracing::debug_span!(
@@ -419,11 +412,11 @@ impl LoadedApp {
             request_id,
             app = %self.context.app_name,
             ion = %fn_name,
-            kind
+            kind = kind.label()
         );
         let started = std::time::Instant::now();
         let (done, memory) = tracing::Instrument::instrument(
-            self.run_unmeasured(request_id, fn_name, timeout, indices, what, call),
+            self.run_unmeasured(request_id, fn_name, timeout, indices, kind, call),
             span,
         )
         .await;
@@ -442,7 +435,7 @@ impl LoadedApp {
         fn_name: &FnName,
         timeout: Duration,
         indices: Option<&I>,
-        what: &str,
+        kind: CallKind,
         call: impl AsyncFnOnce(
             &mut Live,
             &Instance,
@@ -452,7 +445,7 @@ impl LoadedApp {
         let Some(indices) = indices else {
             let e = IonError::new(
                 Category::NotFound,
-                format!("the component exports no {what}"),
+                format!("the component exports no {}", kind.exports()),
             );
             return (refused(request_id, e), 0);
         };

@@ -62,7 +62,7 @@ impl IonState {
         Ok(value
             .point_t(&parsed)
             .map(|t| (value, t))
-            .map_err(|m| wit(IonError::new(Category::Incorrect, m))))
+            .map_err(|e| wit(e.into())))
     }
 }
 

@@ -4,31 +4,29 @@
 //! A series appears in `/metrics` on its ion's first call, not before: the handles of every
 //! ion the component exports sit in cells made when the app loads, empty until then.
 
+use super::call_kind::CallKind;
 use crate::metrics::{IonLabels, IonMetrics, metrics};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-
-/// The kinds a call reports as (`LoadedApp::run` and wasi:http's handler).
-const KINDS: [&str; 6] = ["lambda", "web", "tx-fn", "query-fn", "xform", "http"];
 
 /// The metric handles of one app's ions, by kind and then ion name.
 #[derive(Default)]
 pub(crate) struct MetricHandles {
     app: String,
     /// A cell for every kind and exported ion, filled on its first call.
-    known: HashMap<&'static str, HashMap<String, OnceLock<IonMetrics>>>,
+    known: HashMap<CallKind, HashMap<String, OnceLock<IonMetrics>>>,
     /// Handles of names outside `known`, made under a lock: calls of an ion the component
     /// does not export (an `:allow`ed or queried name it lacks), which fail but are counted.
-    other: Mutex<HashMap<(String, String), IonMetrics>>,
+    other: Mutex<HashMap<(CallKind, String), IonMetrics>>,
 }
 
 impl MetricHandles {
     /// Cells for `ions` of app `app`, under every kind.
     pub fn new<'a>(app: &str, ions: impl Iterator<Item = &'a str> + Clone) -> MetricHandles {
-        let known = KINDS
-            .iter()
-            .map(|&kind| {
+        let known = CallKind::ALL
+            .into_iter()
+            .map(|kind| {
                 let cells = ions.clone().map(|i| (i.to_owned(), OnceLock::new()));
                 (kind, cells.collect())
             })
@@ -41,19 +39,19 @@ impl MetricHandles {
     }
 
     /// The handles of ion `ion` called as `kind`, made on its first call.
-    pub fn get(&self, ion: &str, kind: &str) -> Cow<'_, IonMetrics> {
+    pub fn get(&self, ion: &str, kind: CallKind) -> Cow<'_, IonMetrics> {
         let make = || {
             metrics().ion(IonLabels {
                 app: self.app.clone(),
                 ion: ion.to_owned(),
-                kind: kind.to_owned(),
+                kind: kind.label().to_owned(),
             })
         };
-        if let Some(cell) = self.known.get(kind).and_then(|by_ion| by_ion.get(ion)) {
+        if let Some(cell) = self.known.get(&kind).and_then(|by_ion| by_ion.get(ion)) {
             return Cow::Borrowed(cell.get_or_init(make));
         }
         let mut other = self.other.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (kind.to_owned(), ion.to_owned());
+        let key = (kind, ion.to_owned());
         Cow::Owned(other.entry(key).or_insert_with(make).clone())
     }
 }

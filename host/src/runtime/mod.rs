@@ -9,6 +9,7 @@
 mod app;
 pub mod bindings;
 mod call;
+mod call_kind;
 pub mod compiled;
 pub mod db_fns;
 mod disk_cache;

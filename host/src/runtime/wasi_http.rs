@@ -35,7 +35,7 @@ impl LoadedApp {
         let started = std::time::Instant::now();
         let result = self.handle_wasi_http_unmeasured(req, request_id).await;
         crate::metrics::metrics().call(
-            &self.ion_metrics(WASI_HTTP_HANDLER, "http"),
+            &self.ion_metrics(WASI_HTTP_HANDLER, super::call_kind::CallKind::Http),
             started.elapsed(),
             result.as_ref().err().map(|e| e.category.name()),
             0,

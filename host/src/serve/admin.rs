@@ -194,9 +194,12 @@ async fn deploy(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
         Err(error) => {
             tracing::warn!(%error, "deploy step refused; still serving the previous revision");
             respond(
-                422,
+                error.http_status(),
                 "application/edn",
-                format!("{{:status :failed, :error {}}}", ion_edn::quote(&error)),
+                format!(
+                    "{{:status :failed, :error {}}}",
+                    ion_edn::quote(&error.to_string())
+                ),
             )
         }
     }

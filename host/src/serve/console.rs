@@ -39,7 +39,7 @@ pub async fn state(node: Arc<Node>) -> Response<Body> {
     let store = match &node.deployer {
         Some(d) => match d.console_state().await {
             Ok(s) => s,
-            Err(e) => json!({"error": e}),
+            Err(e) => json!({"error": e.to_string()}),
         },
         None => serde_json::Value::Null,
     };

@@ -8,6 +8,7 @@
 mod admin;
 mod body;
 mod console;
+mod deployer;
 mod http_direct;
 mod lambda_api;
 mod listener;
@@ -21,9 +22,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use deployer::{DeployError, Deployer, Loaded};
 pub use http_direct::Gate;
 pub use listener::HttpLimits;
-pub use sigv4::Credentials;
+pub use sigv4::{Credentials, CredentialsError};
 
 /// Where a node listens and who may use its admin API.
 #[derive(Debug, Clone, Default)]
@@ -180,34 +182,6 @@ impl Node {
             .await
             .is_ok_and(|r| r.is_ok())
     }
-}
-
-/// A deploy step's outcome on a node: the slot to serve (or `None` to serve nothing) and
-/// how long each phase took, in milliseconds.
-pub struct Loaded {
-    /// What to swap in.
-    pub slot: Option<Slot>,
-    /// `(phase, ms)` pairs: fetch, compile, validate.
-    pub timings: Vec<(&'static str, u64)>,
-}
-
-/// Loads the revision a deploy names. Provided by the command line, which knows the
-/// store and the runtime; serving only swaps what it returns.
-pub trait Deployer: Send + Sync {
-    /// Loads `target`, the EDN map the orchestrator sent (`{:app-name … :rev …}` or
-    /// `{:none true}`), or says why it cannot.
-    fn load<'a>(
-        &'a self,
-        target: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, String>> + Send + 'a>>;
-
-    /// What the deploy console shows of the store the node's group lives in: groups,
-    /// nodes, deploy executions and revisions, as JSON.
-    fn console_state(
-        &self,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<serde_json::Value, String>> + Send + '_>,
-    >;
 }
 
 /// The addresses a node actually bound (ports chosen by the OS when 0 was asked for).

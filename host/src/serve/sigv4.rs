@@ -31,11 +31,43 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// Why a credentials file was refused. Names the entry, never quotes it (it may hold a
+/// secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    /// An entry is not two words.
+    #[error(
+        "{source_name}: entry {entry} has {words} words; expected `ACCESS_KEY_ID SECRET_ACCESS_KEY`"
+    )]
+    Entry {
+        /// Where the text came from.
+        source_name: String,
+        /// The entry's number, from 1.
+        entry: usize,
+        /// How many words it has.
+        words: usize,
+    },
+    /// An access key id appears twice.
+    #[error("{source_name}: access key id {id} is listed twice; expected each once")]
+    Twice {
+        /// Where the text came from.
+        source_name: String,
+        /// The access key id (not a secret).
+        id: String,
+    },
+    /// No entry at all.
+    #[error("{source_name}: no credentials; expected lines `ACCESS_KEY_ID SECRET_ACCESS_KEY`")]
+    Empty {
+        /// Where the text came from.
+        source_name: String,
+    },
+}
+
 impl Credentials {
     /// Reads `ACCESS_KEY_ID SECRET_ACCESS_KEY` pairs, one per line or separated by commas
     /// (`#` starts a comment). `source` names where the text came from in errors, which
     /// never quote an entry (it may hold a secret).
-    pub fn parse(text: &str, source: &str) -> Result<Credentials, String> {
+    pub fn parse(text: &str, source: &str) -> Result<Credentials, CredentialsError> {
         let mut keys = HashMap::new();
         let entries = text
             .lines()
@@ -46,22 +78,23 @@ impl Credentials {
         for (n, entry) in entries.enumerate() {
             let words: Vec<&str> = entry.split_whitespace().collect();
             let [id, secret] = words[..] else {
-                return Err(format!(
-                    "{source}: entry {} has {} words; expected `ACCESS_KEY_ID SECRET_ACCESS_KEY`",
-                    n + 1,
-                    words.len()
-                ));
+                return Err(CredentialsError::Entry {
+                    source_name: source.to_owned(),
+                    entry: n + 1,
+                    words: words.len(),
+                });
             };
             if keys.insert(id.to_owned(), secret.to_owned()).is_some() {
-                return Err(format!(
-                    "{source}: access key id {id} is listed twice; expected each once"
-                ));
+                return Err(CredentialsError::Twice {
+                    source_name: source.to_owned(),
+                    id: id.to_owned(),
+                });
             }
         }
         if keys.is_empty() {
-            return Err(format!(
-                "{source}: no credentials; expected lines `ACCESS_KEY_ID SECRET_ACCESS_KEY`"
-            ));
+            return Err(CredentialsError::Empty {
+                source_name: source.to_owned(),
+            });
         }
         Ok(Credentials { keys })
     }

@@ -44,11 +44,7 @@ impl S3Store {
     async fn client(&self) -> Result<&Client> {
         self.client
             .get_or_try_init(|| async {
-                let shared = self
-                    .target
-                    .sdk_config("the S3 store")
-                    .await
-                    .map_err(|e| anyhow!(e))?;
+                let shared = self.target.sdk_config("the S3 store").await?;
                 let config = aws_sdk_s3::config::Builder::from(&shared)
                     .force_path_style(self.target.endpoint.is_some())
                     .build();

@@ -30,12 +30,8 @@ pub fn constant(e: &Edn<'_>) -> Result<Value, IonError> {
         Edn::Vector(items) | Edn::List(items) => {
             Value::Tuple(items.iter().map(constant).collect::<Result<_, _>>()?)
         }
-        Edn::Tagged(t, _) if t == "inst" => {
-            Value::from_edn(e, ValueType::Instant).map_err(incorrect)?
-        }
-        Edn::Tagged(t, _) if t == "uuid" => {
-            Value::from_edn(e, ValueType::Uuid).map_err(incorrect)?
-        }
+        Edn::Tagged(t, _) if t == "inst" => Value::from_edn(e, ValueType::Instant)?,
+        Edn::Tagged(t, _) if t == "uuid" => Value::from_edn(e, ValueType::Uuid)?,
         other => {
             return Err(incorrect(format!(
                 "{} cannot be a query value",

@@ -24,7 +24,7 @@ mod uri;
 pub use file::FileStorage;
 pub use postgres::PostgresStorage;
 pub use s3::S3Storage;
-pub use uri::StorageUri;
+pub use uri::{StorageUri, UriError, UriProblem};
 
 use async_trait::async_trait;
 use std::sync::Arc;

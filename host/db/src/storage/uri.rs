@@ -23,15 +23,46 @@ pub enum StorageUri {
 const EXPECTED: &str =
     "expected file:DIR, postgres://USER@HOST:PORT/DATABASE or s3://BUCKET/PREFIX";
 
+/// Why a storage URI was refused: the text and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("storage URI {text:?}: {problem}; {EXPECTED}")]
+pub struct UriError {
+    /// The text, trimmed.
+    pub text: String,
+    /// What is wrong with it.
+    #[source]
+    pub problem: UriProblem,
+}
+
+/// What is wrong with a storage URI.
+#[derive(Debug, thiserror::Error)]
+pub enum UriProblem {
+    /// `file:` with nothing after it.
+    #[error("names no directory")]
+    NoDirectory,
+    /// A `postgres://` text tokio-postgres does not read.
+    #[error("not a PostgreSQL connection string ({0})")]
+    NotPostgres(#[source] tokio_postgres::Error),
+    /// `s3://` with no bucket.
+    #[error("names no bucket")]
+    NoBucket,
+    /// None of the three schemes.
+    #[error("unknown scheme")]
+    UnknownScheme,
+}
+
 impl StorageUri {
     /// Parses `text`; the error names the text and what was expected.
-    pub fn parse(text: &str) -> Result<StorageUri, String> {
+    pub fn parse(text: &str) -> Result<StorageUri, UriError> {
         let text = text.trim();
-        let bad = |why: &str| format!("storage URI {text:?}: {why}; {EXPECTED}");
+        let bad = |problem: UriProblem| UriError {
+            text: text.to_owned(),
+            problem,
+        };
         if let Some(rest) = text.strip_prefix("file:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
-                return Err(bad("names no directory"));
+                return Err(bad(UriProblem::NoDirectory));
             }
             return Ok(StorageUri::File(PathBuf::from(path)));
         }
@@ -39,19 +70,19 @@ impl StorageUri {
             return text
                 .parse::<tokio_postgres::Config>()
                 .map(|_| StorageUri::Postgres(text.to_owned()))
-                .map_err(|e| bad(&format!("not a PostgreSQL connection string ({e})")));
+                .map_err(|e| bad(UriProblem::NotPostgres(e)));
         }
         if let Some(rest) = text.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
-                return Err(bad("names no bucket"));
+                return Err(bad(UriProblem::NoBucket));
             }
             return Ok(StorageUri::S3 {
                 bucket: bucket.to_owned(),
                 prefix: prefix.trim_end_matches('/').to_owned(),
             });
         }
-        Err(bad("unknown scheme"))
+        Err(bad(UriProblem::UnknownScheme))
     }
 
     /// The URI as errors and logs show it: a PostgreSQL password is left out.
@@ -89,16 +120,16 @@ mod tests {
     #[test]
     fn parses_each_scheme_and_refuses_the_rest_clearly() {
         assert_eq!(
-            StorageUri::parse("file:/var/ion/db"),
-            Ok(StorageUri::File("/var/ion/db".into()))
+            StorageUri::parse("file:/var/ion/db").ok(),
+            Some(StorageUri::File("/var/ion/db".into()))
         );
         assert_eq!(
-            StorageUri::parse("file:///var/ion/db"),
-            Ok(StorageUri::File("/var/ion/db".into()))
+            StorageUri::parse("file:///var/ion/db").ok(),
+            Some(StorageUri::File("/var/ion/db".into()))
         );
         assert_eq!(
-            StorageUri::parse("s3://bucket/a/b/"),
-            Ok(StorageUri::S3 {
+            StorageUri::parse("s3://bucket/a/b/").ok(),
+            Some(StorageUri::S3 {
                 bucket: "bucket".into(),
                 prefix: "a/b".into()
             })
@@ -111,7 +142,7 @@ mod tests {
             ("mysql://x", "unknown scheme"),
             ("/var/db", "unknown scheme"),
         ] {
-            let e = StorageUri::parse(text).unwrap_err();
+            let e = StorageUri::parse(text).unwrap_err().to_string();
             assert!(e.contains(why) && e.contains("expected file:DIR"), "{e}");
         }
     }

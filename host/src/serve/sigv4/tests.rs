@@ -312,7 +312,9 @@ fn credentials_files_are_checked_without_quoting_secrets() {
     let c = Credentials::parse("A1 s1, A2 s2\n\n# comment\nA3 s3 # trailing\n", "f").unwrap();
     assert_eq!(c.keys.len(), 3);
     assert_eq!(format!("{c:?}"), "Credentials(3 access keys)");
-    let e = Credentials::parse("A1 s1\nA2 secret-xyz extra\n", "creds.txt").unwrap_err();
+    let e = Credentials::parse("A1 s1\nA2 secret-xyz extra\n", "creds.txt")
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         e,
         "creds.txt: entry 2 has 3 words; expected `ACCESS_KEY_ID SECRET_ACCESS_KEY`"
@@ -321,11 +323,13 @@ fn credentials_files_are_checked_without_quoting_secrets() {
     assert!(
         Credentials::parse("A1 s1\nA1 s2", "f")
             .unwrap_err()
+            .to_string()
             .contains("A1 is listed twice")
     );
     assert!(
         Credentials::parse("# nothing\n", "f")
             .unwrap_err()
+            .to_string()
             .contains("no credentials")
     );
 }
