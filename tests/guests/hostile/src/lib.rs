@@ -316,12 +316,17 @@ mod hostile {
         Ok(tally((0..1_000_000).map(|_| cast::event(r#"{:msg "flood"}"#))))
     }
 
-    /// Casts one metric under each of 9,000 distinct names (:m/n0 … :m/n8999), going on
-    /// past refusals, and answers `{:ok n :refused n :first-refusal [category message]}`.
+    /// Casts one metric under each of 9,000 distinct names (:m/n0 … :m/n8999, or in the
+    /// namespace a string input names: `"b7"` casts :b7/n0 …), going on past refusals, and
+    /// answers `{:ok n :refused n :first-refusal [category message]}`.
     #[ion::lambda]
-    pub fn metric_names(_input: &str, _ctx: &Context) -> Result<String, Error> {
+    pub fn metric_names(input: &str, _ctx: &Context) -> Result<String, Error> {
         use ion::__private::bindings::ion::host::cast;
-        Ok(tally((0..9_000).map(|i| cast::metric(&format!("{{:name :m/n{i} :value 1 :units :count}}")))))
+        let ns = match input.trim() {
+            s if s.starts_with('"') => s.trim_matches('"').to_owned(),
+            _ => "m".to_owned(),
+        };
+        Ok(tally((0..9_000).map(|i| cast::metric(&format!("{{:name :{ns}/n{i} :value 1 :units :count}}")))))
     }
 
     /// `{:ok n :refused n :first-refusal [category message]}` of raw host calls, printed.
