@@ -337,6 +337,30 @@ fn queries_call_ion_query_functions_as_predicates_and_with_collection_bindings()
         "{}",
         stderr(&unknown)
     );
+    // Hardening round 2, item 4: the CLI's queries are bounded (60 s unless --timeout).
+    let bounded = db(&dir)
+        .args([
+            "q",
+            "inv",
+            "[:find ?e :where [?e :inv/sku]]",
+            "--timeout",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bounded.status.code(), Some(1), "{}", stderr(&bounded));
+    assert!(
+        error_line(&bounded).contains(":cognitect.anomalies/interrupted")
+            && error_line(&bounded).contains("the query ran past host db q's --timeout of 0 ms"),
+        "{}",
+        stderr(&bounded)
+    );
+    let help = ok(db(&dir).args(["q", "--help"]).output().unwrap());
+    assert!(
+        stdout(&help).contains("[default: 60000]"),
+        "{}",
+        stdout(&help)
+    );
 }
 
 #[test]

@@ -59,6 +59,10 @@ enum DbCommand {
         name: String,
         query: String,
         args: Vec<String>,
+        /// Stop the query with an `interrupted` anomaly after MS milliseconds (the Datomic
+        /// Client API's default for q); a :timeout in an arg-map query applies too.
+        #[arg(long, value_name = "MS", default_value_t = crate::db::query::TOOL_TIMEOUT_MS)]
+        timeout: u64,
     },
     /// Datoms of INDEX (eavt, aevt, avet, vaet) with leading COMPONENTS (EDN each).
     Datoms {
@@ -133,7 +137,12 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
                 let request = read(&request, "the pattern and eid").map_err(fail)?;
                 ion_edn::print(&pull_request(&db, &request, fns).await.map_err(fail)?)
             }
-            DbCommand::Q { name, query, args } => {
+            DbCommand::Q {
+                name,
+                query,
+                args,
+                timeout,
+            } => {
                 let db = dbs.connect(&name).await.map_err(fail)?.db();
                 let query = read(&query, "the query").map_err(fail)?;
                 let mut inputs = vec![crate::db::query::Input::Db(&db)];
@@ -142,8 +151,12 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
                         read(a, "a query argument").map_err(fail)?,
                     ));
                 }
+                let bound = crate::db::query::Deadline::after_ms(
+                    timeout,
+                    format!("host db q's --timeout of {timeout} ms"),
+                );
                 ion_edn::print(
-                    &crate::db::query::q(&query, inputs, fns)
+                    &crate::db::query::q_until(&query, inputs, fns, Some(bound))
                         .await
                         .map_err(fail)?,
                 )

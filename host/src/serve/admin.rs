@@ -207,9 +207,10 @@ async fn deploy(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
 
 /// `POST /q` with `{:db NAME :query Q :args [...]}`: runs a Datalog query on one of the
 /// node's databases (the served app's query functions available), for tools. Answers the
-/// result as EDN, or the anomaly with its HTTP status.
+/// result as EDN, or the anomaly with its HTTP status. A query stops with `interrupted`
+/// after `TOOL_TIMEOUT_MS` (60 s), or its own `:timeout` if sooner.
 async fn query(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
-    use crate::db::query::{Input, q};
+    use crate::db::query::{Deadline, Input, TOOL_TIMEOUT_MS, q_until};
     let body = match read_limited(req.into_body(), 1 << 20).await {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(ReadError::TooLarge) => {
@@ -254,7 +255,11 @@ async fn query(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
     }
     let slot = node.current();
     let fns = crate::runtime::db_fns::of(slot.as_ref().map(|s| &s.app));
-    match q(query, inputs, &*fns).await {
+    let bound = Deadline::after_ms(
+        TOOL_TIMEOUT_MS,
+        format!("the admin API's query time of {TOOL_TIMEOUT_MS} ms"),
+    );
+    match q_until(query, inputs, &*fns, Some(bound)).await {
         Ok(result) => respond(200, "application/edn", ion_edn::print(&result)),
         Err(e) => fail(e),
     }

@@ -42,6 +42,17 @@ pub struct Ctx<'a> {
     pub(super) tables: HashMap<(String, Vec<Option<Value>>), super::rules::Table>,
     /// The source a pattern without one reads: `$`, or `$x` inside `($x not …)`.
     default_src: String,
+    /// Rows the data patterns have produced (how much work a query did, for tests).
+    pub(crate) rows_built: usize,
+}
+
+/// The page `:offset`/`:limit` ask for, when the last clause may stop early: tuples
+/// distinct over `vars` count in the order the clause finds them; rows of the first
+/// `skip` are dropped, and the clause stops once `take` more have been found.
+pub(crate) struct Page {
+    pub vars: Vec<String>,
+    pub skip: usize,
+    pub take: usize,
 }
 
 /// A collection input bound as a source: its tuples, each as values.
@@ -85,6 +96,7 @@ impl<'a> Ctx<'a> {
             scalars: HashMap::new(),
             default_src: "$".into(),
             tables: HashMap::new(),
+            rows_built: 0,
         }
     }
 
@@ -181,6 +193,34 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// `clauses`, with the last one, when it is a data pattern over a database, producing
+    /// only `page`'s rows and stopping once it has them. Answers whether it did (else the
+    /// rows are all of them, and the caller pages the result itself).
+    pub(crate) async fn clauses_paged(
+        &mut self,
+        clauses: &[Edn<'static>],
+        rows: Vec<Row>,
+        page: &Page,
+    ) -> Result<(Vec<Row>, bool), IonError> {
+        let Some((last, before)) = clauses.split_last() else {
+            return Ok((rows, false));
+        };
+        let rows = self.clauses(before, rows).await?;
+        let items = match last {
+            Edn::Vector(items) if !matches!(items.first(), Some(Edn::List(_))) => items,
+            _ => return Ok((self.clause(last, rows, 0).await?, false)),
+        };
+        let src = match items.first() {
+            Some(Edn::Symbol(s)) if s.starts_with('$') => s.as_ref(),
+            _ => self.default_src.as_str(),
+        };
+        if rows.is_empty() || self.colls.contains_key(src) {
+            return Ok((self.clause(last, rows, 0).await?, false));
+        }
+        self.check_deadline()?;
+        Ok((self.pattern(last, items, rows, Some(page))?, true))
+    }
+
     pub(super) fn clause<'s>(
         &'s mut self,
         clause: &'s Edn<'static>,
@@ -193,7 +233,7 @@ impl<'a> Ctx<'a> {
                 Edn::Vector(items) if matches!(items.first(), Some(Edn::List(_))) => {
                     self.expression(clause, items, rows).await
                 }
-                Edn::Vector(items) => self.pattern(clause, items, rows),
+                Edn::Vector(items) => self.pattern(clause, items, rows, None),
                 Edn::List(items)
                     if items.len() > 1
                         && matches!(items.first(), Some(Edn::Symbol(s)) if s.starts_with('$')) =>
@@ -237,12 +277,13 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// A data pattern `[$? e a v tx? added?]`.
+    /// A data pattern `[$? e a v tx? added?]`; only `page`'s rows, if given.
     fn pattern(
-        &self,
+        &mut self,
         clause: &Edn<'_>,
         items: &[Edn<'static>],
         rows: Vec<Row>,
+        page: Option<&Page>,
     ) -> Result<Vec<Row>, IonError> {
         let (src, terms) = match items.first() {
             Some(Edn::Symbol(s)) if s.starts_with('$') => (s.to_string(), &items[1..]),
@@ -260,6 +301,8 @@ impl<'a> Ctx<'a> {
         let db = self.source(&src)?.clone();
         let mut cache: HashMap<Vec<Option<Value>>, Vec<Vec<Value>>> = HashMap::new();
         let mut out = Vec::new();
+        // The page's tuples seen so far, and whether each is on the page.
+        let mut seen: HashMap<Vec<Value>, bool> = HashMap::new();
         for (i, row) in rows.into_iter().enumerate() {
             if i % 1024 == 0 {
                 self.check_deadline()?;
@@ -306,6 +349,30 @@ impl<'a> Ctx<'a> {
                             }
                         }
                     }
+                }
+                self.rows_built += 1;
+                if let Some(page) = page
+                    && let Some(tuple) = page
+                        .vars
+                        .iter()
+                        .map(|v| next.get(v.as_str()).cloned())
+                        .collect::<Option<Vec<Value>>>()
+                {
+                    let on_page = match seen.get(&tuple) {
+                        Some(on_page) => *on_page,
+                        None => {
+                            let on_page = seen.len() >= page.skip;
+                            seen.insert(tuple, on_page);
+                            on_page
+                        }
+                    };
+                    if on_page {
+                        out.push(next);
+                    }
+                    if seen.len() >= page.skip + page.take {
+                        return Ok(out);
+                    }
+                    continue;
                 }
                 out.push(next);
             }

@@ -10,7 +10,7 @@ use ion_anomaly::IonError;
 use ion_edn::Edn;
 use std::collections::BTreeMap;
 
-fn var_of(e: &FindElem) -> &str {
+pub(super) fn var_of(e: &FindElem) -> &str {
     match e {
         FindElem::Var(v) | FindElem::Pull(v, _) | FindElem::Agg(_, _, v) => v,
     }

@@ -30,6 +30,10 @@ pub enum Input<'a> {
     Value(Edn<'static>),
 }
 
+/// How long a tool's query (`host db q`, a node's admin `/q`) may run unless told
+/// otherwise: the Datomic Client API's default `:timeout` for `q`, 60 s.
+pub const TOOL_TIMEOUT_MS: u64 = 60_000;
+
 /// When a query must stop, and what to call that time in the `interrupted` anomaly.
 #[derive(Debug, Clone)]
 pub struct Deadline {
@@ -37,6 +41,16 @@ pub struct Deadline {
     pub at: std::time::Instant,
     /// Completes "the query ran past …": "its :timeout of 5 ms".
     pub what: String,
+}
+
+impl Deadline {
+    /// `ms` milliseconds from now, called `what` ("its --timeout of 100 ms").
+    pub fn after_ms(ms: u64, what: impl Into<String>) -> Deadline {
+        Deadline {
+            at: std::time::Instant::now() + std::time::Duration::from_millis(ms),
+            what: what.into(),
+        }
+    }
 }
 
 /// Runs `query` with `inputs` bound to its `:in` in order. `query` may also be the
@@ -60,7 +74,7 @@ pub async fn q_until(
     bound: Option<Deadline>,
 ) -> Result<Edn<'static>, IonError> {
     let Some(inner) = ion_edn::get(query, "query") else {
-        return run(query, inputs, fns, bound).await;
+        return Ok(run(query, inputs, fns, bound, None).await?.0);
     };
     let count = |key: &str| -> Result<Option<usize>, IonError> {
         match ion_edn::get(query, key) {
@@ -73,20 +87,20 @@ pub async fn q_until(
         }
     };
     let (offset, limit, timeout) = (count("offset")?, count("limit")?, count("timeout")?);
-    let own = timeout.map(|ms| Deadline {
-        at: std::time::Instant::now() + std::time::Duration::from_millis(ms as u64),
-        what: format!("its :timeout of {ms} ms"),
-    });
+    let own = timeout.map(|ms| Deadline::after_ms(ms as u64, format!("its :timeout of {ms} ms")));
     let deadline = match (own, bound) {
         (Some(a), Some(b)) => Some(if a.at <= b.at { a } else { b }),
         (a, b) => a.or(b),
     };
-    let result = run(inner, inputs, fns, deadline).await?;
+    let page = limit.map(|take| (offset.unwrap_or(0), take));
+    let (result, paged) = run(inner, inputs, fns, deadline, page).await?;
+    // A paged result holds the page's tuples already (the offset skipped as found).
+    let skip = if paged { 0 } else { offset.unwrap_or(0) };
     Ok(match &result {
         Edn::Vector(items) => Edn::Vector(
             items
                 .iter()
-                .skip(offset.unwrap_or(0))
+                .skip(skip)
                 .take(limit.unwrap_or(usize::MAX))
                 .cloned()
                 .collect(),
@@ -95,16 +109,45 @@ pub async fn q_until(
     })
 }
 
+/// Runs a parsed query; with `page` (`:offset`, `:limit`), stops early where it may (see
+/// `pageable`) and answers whether it did.
 async fn run(
     query: &Edn<'_>,
     inputs: Vec<Input<'_>>,
     fns: &dyn Functions,
     deadline: Option<Deadline>,
-) -> Result<Edn<'static>, IonError> {
+    page: Option<(usize, usize)>,
+) -> Result<(Edn<'static>, bool), IonError> {
     let parsed = parse::parse(query)?;
     let mut ctx = eval::Ctx::new(fns);
     ctx.deadline = deadline;
     let rows = ctx.bind_inputs(&parsed, inputs)?;
-    let rows = ctx.clauses(&parsed.clauses, rows).await?;
-    find::shape(&ctx, &parsed, rows).await
+    let (rows, paged) = match page {
+        Some((skip, take)) if pageable(&parsed) => {
+            let page = eval::Page {
+                vars: parsed
+                    .find
+                    .iter()
+                    .map(|e| find::var_of(e).to_owned())
+                    .collect(),
+                skip,
+                take,
+            };
+            ctx.clauses_paged(&parsed.clauses, rows, &page).await?
+        }
+        _ => (ctx.clauses(&parsed.clauses, rows).await?, false),
+    };
+    Ok((find::shape(&ctx, &parsed, rows).await?, paged))
+}
+
+/// Whether `:offset`/`:limit` may stop a query early: its result is a set of tuples of
+/// plain variables or pulls (no aggregate, no `:with`, a relation or collection), and its
+/// clauses are data patterns and expressions only, which find rows in the same order
+/// every time (so that pages never overlap). Such a query's pages are its tuples in the
+/// order its last clause finds them, each page sorted; any other is sorted, then cut.
+fn pageable(q: &parse::Query) -> bool {
+    q.with.is_empty()
+        && !q.find.iter().any(|e| matches!(e, parse::FindElem::Agg(..)))
+        && matches!(q.shape, parse::Shape::Relation | parse::Shape::Coll)
+        && q.clauses.iter().all(|c| matches!(c, Edn::Vector(_)))
 }

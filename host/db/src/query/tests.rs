@@ -424,13 +424,23 @@ async fn test_rule_with_constants_and_bound_args() {
 #[tokio::test]
 async fn test_arg_map_offset_limit_and_timeout() {
     let db = people().await;
+    // Pages follow the order the last pattern finds tuples in (AEVT: entities 1, 2, 3).
     assert_eq!(
         ok(
             &db,
             r#"{:query [:find [?m ...] :where [_ :email ?m]] :offset 1 :limit 1}"#
         )
         .await,
-        r#"["ivan@b"]"#
+        r#"["petr@a"]"#
+    );
+    // An aggregate needs every row: the result is sorted, then cut.
+    assert_eq!(
+        ok(
+            &db,
+            r#"{:query [:find ?n (count ?e) :where [?e :name ?n]] :offset 1 :limit 1}"#
+        )
+        .await,
+        r#"[["Petr" 1]]"#
     );
     // A million-row cross product cannot finish in 1 ms.
     let thousand: String = (0..1000).map(|i| format!("{i} ")).collect();
@@ -527,4 +537,58 @@ async fn long_arithmetic_is_exact_and_overflow_is_incorrect() {
     }
     // A double anywhere makes the result a double, as before.
     assert_eq!(at(3, "+ ?x 0.5").await.unwrap(), "3.5");
+}
+
+/// Hardening round 2, item 4: `:limit` stops the last pattern once the page is found,
+/// instead of building the whole result and cutting it.
+#[tokio::test]
+async fn a_limit_stops_the_last_pattern_once_its_page_is_found() {
+    let mut db = Db::empty();
+    let schema =
+        r#"[{:db/ident :n :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]"#;
+    db = transact::transact(&db, &read(schema).unwrap(), &NoFunctions, 0)
+        .await
+        .unwrap()
+        .db_after;
+    let items: String = (0..1000).map(|i| format!("{{:n {i}}}")).collect();
+    db = transact::transact(&db, &read(&format!("[{items}]")).unwrap(), &NoFunctions, 0)
+        .await
+        .unwrap()
+        .db_after;
+    // A cross product of 1,000 × 1,000 rows, of which a page of 5 after 10 is asked.
+    let query = "[:find ?x ?y :where [?a :n ?x] [?b :n ?y]]";
+    let db = &db;
+    let paged = |skip, take| async move {
+        let parsed = parse::parse(&read(query).unwrap()).unwrap();
+        assert!(pageable(&parsed));
+        let mut ctx = eval::Ctx::new(&NoFunctions);
+        let rows = ctx.bind_inputs(&parsed, vec![Input::Db(db)]).unwrap();
+        let page = eval::Page {
+            vars: vec!["?x".into(), "?y".into()],
+            skip,
+            take,
+        };
+        let (rows, paged) = ctx
+            .clauses_paged(&parsed.clauses, rows, &page)
+            .await
+            .unwrap();
+        assert!(paged);
+        let result = find::shape(&ctx, &parsed, rows).await.unwrap();
+        (ion_edn::print(&result), ctx.rows_built)
+    };
+    let (first, work) = paged(0, 5).await;
+    assert_eq!(first, "[[0 0] [0 1] [0 2] [0 3] [0 4]]");
+    // The first pattern's 1,000 rows, and the second's 5: not its million.
+    assert_eq!(work, 1005);
+    let (second, work) = paged(5, 5).await;
+    assert_eq!(second, "[[0 5] [0 6] [0 7] [0 8] [0 9]]");
+    assert_eq!(work, 1010);
+    // Through q, pages of the arg map: disjoint, and cut to :limit.
+    let arg_map = |offset, limit| format!("{{:query {query} :offset {offset} :limit {limit}}}");
+    assert_eq!(ok(db, &arg_map(0, 3)).await, "[[0 0] [0 1] [0 2]]");
+    assert_eq!(ok(db, &arg_map(3, 3)).await, "[[0 3] [0 4] [0 5]]");
+    assert_eq!(ok(db, &arg_map(0, 0)).await, "[]");
+    // A query with a rule is not paged early: sorted, then cut.
+    let parsed = parse::parse(&read("[:find ?x :in $ % :where (r ?x)]").unwrap()).unwrap();
+    assert!(!pageable(&parsed));
 }
