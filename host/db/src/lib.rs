@@ -14,6 +14,7 @@ pub mod connection;
 pub mod databases;
 pub mod datom;
 pub mod expand;
+pub mod instant;
 pub mod pull;
 pub mod query;
 pub mod record;

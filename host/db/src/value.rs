@@ -118,22 +118,7 @@ impl ValueType {
     }
 }
 
-/// Milliseconds since the epoch of an RFC 3339 text.
-pub fn parse_instant(text: &str) -> Option<i64> {
-    let t = aws_smithy_types::date_time::DateTime::from_str(
-        text,
-        aws_smithy_types::date_time::Format::DateTime,
-    )
-    .ok()?;
-    t.to_millis().ok()
-}
-
-/// RFC 3339 text of milliseconds since the epoch.
-pub fn format_instant(ms: i64) -> String {
-    aws_smithy_types::date_time::DateTime::from_millis(ms)
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default()
-}
+pub use crate::instant::{format_instant, parse_instant};
 
 /// A value that is not of the type asked for: an `incorrect` anomaly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,6 +14,8 @@ mod rules;
 mod scan;
 
 #[cfg(test)]
+mod grammar_tests;
+#[cfg(test)]
 mod ported;
 #[cfg(test)]
 mod tests;

@@ -166,7 +166,7 @@ pub fn parse(q: &Edn<'_>) -> Result<Query, IonError> {
                     query.inputs.push(parse_in(i)?);
                 }
             }
-            "where" => query.clauses = items,
+            "where" => query.clauses = items.iter().map(clause_form).collect(),
             other => {
                 return Err(incorrect(format!(
                     "unknown query section :{other} (known: :find :keys :strs :syms :with :in :where)"
@@ -291,4 +291,39 @@ pub(crate) fn check_form(form: &Edn<'_>, whole: &Edn<'_>) -> Result<(), IonError
         }
         _ => Err(bad()),
     }
+}
+
+/// A clause in the one form evaluation reads. Datomic's grammar writes rule calls, `not`,
+/// `not-join`, `or`, `or-join` and `and` in brackets (`[not [?e :age 37]]`,
+/// `[movie-year ?title 1991]`) as well as in parentheses. A vector whose first term, after
+/// an optional source, is a plain symbol can only be one of those: a data pattern's entity
+/// is a variable, `_` or a constant, and no constant is a plain symbol. Such a vector is
+/// read as its list form, and the clauses nested in `not`, `or` and `and` likewise.
+pub(crate) fn clause_form(clause: &Edn<'static>) -> Edn<'static> {
+    let (Edn::Vector(items) | Edn::List(items)) = clause else {
+        return clause.clone();
+    };
+    let start = usize::from(matches!(items.first(), Some(Edn::Symbol(s)) if s.starts_with('$')));
+    let op = match items.get(start) {
+        Some(Edn::Symbol(op)) if !op.starts_with('?') && !op.starts_with('$') && op != "_" => {
+            op.as_ref()
+        }
+        // A data pattern, an expression clause, or a form evaluation will refuse.
+        _ => return clause.clone(),
+    };
+    // Where the nested clauses start: after the op, and after a join's variables.
+    let nested = match op {
+        "not" | "or" | "and" => Some(start + 1),
+        "not-join" | "or-join" => Some(start + 2),
+        _ => None,
+    };
+    let items = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match nested {
+            Some(from) if i >= from => clause_form(item),
+            _ => item.clone(),
+        })
+        .collect();
+    Edn::List(items)
 }

@@ -5,7 +5,7 @@
 use super::bind::constant;
 use super::builtins;
 use super::eval::{Ctx, Row, distinct, quote};
-use super::parse::{incorrect, is_var, owned};
+use super::parse::{clause_form, incorrect, is_var, owned};
 use crate::value::Value;
 use ion_anomaly::IonError;
 use ion_edn::Edn;
@@ -36,9 +36,11 @@ impl Ctx<'_> {
                     quote(def)
                 )));
             };
-            let Some(Edn::List(head)) = parts.first() else {
+            // Datomic's docs write the head in parentheses or, as its grammar does, in
+            // brackets: `[(name ?a ?b) …]` or `[[name ?a ?b] …]`.
+            let Some(Edn::List(head) | Edn::Vector(head)) = parts.first() else {
                 return Err(incorrect(format!(
-                    "a rule starts with (name ?vars…): {}",
+                    "a rule starts with (name ?vars…) or [name ?vars…]: {}",
                     quote(def)
                 )));
             };
@@ -66,7 +68,7 @@ impl Ctx<'_> {
             }
             self.rules.entry(name.to_string()).or_default().push(Rule {
                 head: vars,
-                body: parts[1..].iter().map(owned).collect(),
+                body: parts[1..].iter().map(|c| clause_form(&owned(c))).collect(),
             });
         }
         Ok(())
