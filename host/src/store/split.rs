@@ -41,7 +41,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected> {
             Payload::ModuleSection {
                 unchecked_range, ..
             } => {
-                modules.push(unchecked_range.start as usize..unchecked_range.end as usize);
+                modules.push(unchecked_range);
                 depth += 1;
             }
             Payload::ComponentSection { .. } => depth += 1,
