@@ -395,6 +395,13 @@ fn tools_query_a_nodes_databases_on_its_admin_api() {
         r#"{{:db "{name}" :query [:find [?x ...] :in $ ?n :where [(hostile/range ?n) [?x ...]]] :args [3]}}"#
     );
     assert_eq!(post(&q, Some(TOKEN)), (200, "[0 1 2]".to_owned()));
+    // Arguments that are not a vector are refused, not dropped.
+    let q = format!(
+        r#"{{:db "{name}" :query [:find ?n . :in $ ?n :where [(ground ?n) ?n]] :args (3)}}"#
+    );
+    let (status, body) = post(&q, Some(TOKEN));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains(":args is a vector"), "{body}");
     let (status, body) = post(
         r#"{:db "no-such-db" :query [:find ?x :where [?x :db/doc]]}"#,
         Some(TOKEN),

@@ -246,12 +246,18 @@ async fn query(node: Arc<Node>, req: Request<Incoming>) -> Response<Body> {
         Err(e) => return fail(e),
     };
     let mut inputs = vec![Input::Db(&db)];
-    if let Some(ion_edn::Edn::Vector(args)) = ion_edn::get(&request, "args") {
-        inputs.extend(
-            args.iter().map(|a| {
-                Input::Value(ion_edn::read(&ion_edn::print(a)).unwrap_or(ion_edn::Edn::Nil))
-            }),
-        );
+    match ion_edn::get(&request, "args") {
+        None => {}
+        Some(ion_edn::Edn::Vector(args)) => inputs.extend(args.iter().cloned().map(Input::Value)),
+        Some(other) => {
+            return fail(crate::anomaly::IonError::new(
+                crate::anomaly::Category::Incorrect,
+                format!(
+                    "the query request's :args is a vector of the inputs after the database, found {}",
+                    ion_edn::type_name(other)
+                ),
+            ));
+        }
     }
     let slot = node.current();
     let fns = crate::runtime::db_fns::of(slot.as_ref().map(|s| &s.app));
