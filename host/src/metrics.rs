@@ -47,6 +47,11 @@ struct ListenerLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DiscardLabels {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
     result: String,
 }
@@ -97,6 +102,9 @@ pub struct Metrics {
     throttled: Family<ListenerLabels, Counter>,
     queue_depth: Family<ListenerLabels, Gauge>,
     instances: Gauge,
+    instances_made: Counter,
+    instances_reused: Counter,
+    instances_discarded: Family<DiscardLabels, Counter>,
     compile_cache: Family<CacheLabels, Counter>,
     deploy_steps: Family<StepLabels, Counter>,
     deploy_step_seconds: Family<StepLabels, Histogram>,
@@ -140,6 +148,9 @@ impl Metrics {
             throttled: Family::default(),
             queue_depth: Family::default(),
             instances: Gauge::default(),
+            instances_made: Counter::default(),
+            instances_reused: Counter::default(),
+            instances_discarded: Family::default(),
             compile_cache: Family::default(),
             deploy_steps: Family::default(),
             deploy_step_seconds: Family::new_with_constructor(seconds),
@@ -187,6 +198,21 @@ impl Metrics {
             "instances_alive",
             "Ion instances alive now",
             m.instances.clone(),
+        );
+        r.register(
+            "instances_made",
+            "Ion instances instantiated",
+            m.instances_made.clone(),
+        );
+        r.register(
+            "instances_reused",
+            "Calls served by an instance kept from an earlier call (:instance-reuse)",
+            m.instances_reused.clone(),
+        );
+        r.register(
+            "instances_discarded",
+            "Reusable instances dropped, by reason (trap, timeout, memory, max-count, idle, pool-full)",
+            m.instances_discarded.clone(),
         );
         r.register(
             "compile_cache",
@@ -325,6 +351,25 @@ impl Metrics {
     /// An instance was created (`+1`) or dropped (`-1`).
     pub fn instances(&self, delta: i64) {
         self.instances.inc_by(delta);
+    }
+
+    /// An instance was instantiated.
+    pub fn instance_made(&self) {
+        self.instances_made.inc();
+    }
+
+    /// A call was served by a kept instance.
+    pub fn instance_reused(&self) {
+        self.instances_reused.inc();
+    }
+
+    /// A reusable instance was dropped, for `reason`.
+    pub fn instance_discarded(&self, reason: &'static str) {
+        self.instances_discarded
+            .get_or_create(&DiscardLabels {
+                reason: reason.into(),
+            })
+            .inc();
     }
 
     /// A compiled-code cache lookup.

@@ -21,6 +21,7 @@ mod metrics;
 mod moto;
 mod params;
 mod postgres;
+mod reuse;
 mod runtime;
 mod sdk;
 mod server;

@@ -247,6 +247,7 @@ fn load_failure(component: &Path, e: LoadError) -> Failure {
         | LoadError::Instantiate(_)
         | LoadError::Describe(_)
         | LoadError::Init(_)
+        | LoadError::ConcurrentReuse(_)
         | LoadError::Mismatch(_) => Failure::Setup(format!("{}: {e}", component.display())),
     }
 }

@@ -41,6 +41,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
         crate::node_db::init(storage)
             .await
             .map_err(super::app::setup_error)?;
+        let settings = args.reuse.settings(settings);
         let runtime = Runtime::new(settings).map_err(|e| Failure::Setup(format!("{e:#}")))?;
         let deployer = Arc::new(GroupDeployer {
             store: store.clone(),

@@ -3,6 +3,7 @@
 
 use super::Failure;
 use super::app::{AppArgs, load, tokio_runtime};
+use crate::config::InstanceSettings;
 use crate::runtime::Runtime;
 use crate::serve::{Credentials, HttpLimits, Listeners, Node, Slot};
 use clap::Args;
@@ -25,6 +26,41 @@ pub struct ServeArgs {
     pub app: AppArgs,
     #[command(flatten)]
     pub listen: ListenArgs,
+    #[command(flatten)]
+    pub reuse: ReuseArgs,
+}
+
+/// The node's caps on the instance reuse apps ask for in `:instance-reuse` (the flags
+/// `wasmtime serve` and Spin use). They never turn reuse on: an app without
+/// `:instance-reuse` gets a fresh instance per call.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReuseArgs {
+    /// The most calls one instance serves (1 turns reuse off) [default: the app's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_instance_reuse_count: Option<u32>,
+    /// The most calls one instance serves at once [default: the app's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_instance_concurrent_reuse_count: Option<u32>,
+    /// How long an idle instance is kept, e.g. `500ms` or `10s` [default: the app's].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub idle_instance_timeout: Option<Duration>,
+}
+
+impl ReuseArgs {
+    /// Instance settings with these caps.
+    pub fn settings(&self, mut settings: InstanceSettings) -> InstanceSettings {
+        let cap = &mut settings.reuse_cap;
+        if let Some(n) = self.max_instance_reuse_count {
+            cap.max_count = n;
+        }
+        if let Some(n) = self.max_instance_concurrent_reuse_count {
+            cap.max_concurrent = n;
+        }
+        if let Some(d) = self.idle_instance_timeout {
+            cap.idle_timeout = d;
+        }
+        settings
+    }
 }
 
 /// Where to listen. With none of the three given, HTTP Direct listens on 127.0.0.1:8080
@@ -199,7 +235,8 @@ where
     let group = prepared.group.clone();
     let revision = revision(&prepared);
     tokio_runtime()?.block_on(async {
-        let rt = Runtime::new(Default::default()).map_err(|e| Failure::Setup(format!("{e:#}")))?;
+        let settings = args.reuse.settings(InstanceSettings::default());
+        let rt = Runtime::new(settings).map_err(|e| Failure::Setup(format!("{e:#}")))?;
         let app = load(&rt, prepared, dev_mode).await?;
         let node = Node::new(Slot::new(app, revision), group);
         serve(node, listeners, rt).await

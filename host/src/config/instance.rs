@@ -17,6 +17,9 @@ pub struct InstanceSettings {
     /// Most bytes an ion may write to stdout and stderr in one call before output is cut
     /// (default 1 MiB).
     pub output_limit_bytes: usize,
+    /// The node's caps on the instance reuse apps ask for (`host serve` flags; none by
+    /// default).
+    pub reuse_cap: super::ReuseCap,
 }
 
 impl Default for InstanceSettings {
@@ -48,6 +51,7 @@ impl InstanceSettings {
                 max_instances: instances,
                 table_elements_limit: 100_000,
                 output_limit_bytes: 1 << 20,
+                reuse_cap: super::ReuseCap::default(),
             })
     }
 

@@ -97,9 +97,18 @@ pub struct IonConfig {
     pub lambdas: BTreeMap<String, LambdaConfig>,
     /// `:http-direct`.
     pub http_direct: Option<HttpDirectConfig>,
+    /// `:instance-reuse`: `None` (the default) is a fresh instance per call.
+    pub instance_reuse: Option<super::reuse::InstanceReuse>,
 }
 
-const TOP_KEYS: &[&str] = &["app-name", "allow", "xforms", "lambdas", "http-direct"];
+const TOP_KEYS: &[&str] = &[
+    "app-name",
+    "allow",
+    "xforms",
+    "lambdas",
+    "http-direct",
+    "instance-reuse",
+];
 const LAMBDA_KEYS: &[&str] = &[
     "fn",
     "description",
@@ -203,12 +212,14 @@ fn read_config(r: &mut Reader, doc: &Edn<'static>) -> Option<IonConfig> {
         .unwrap_or_default();
     let lambdas = get("lambdas").map(|v| lambdas(r, v)).unwrap_or_default();
     let http_direct = get("http-direct").and_then(|v| http_direct(r, v));
+    let instance_reuse = get("instance-reuse").and_then(|v| super::reuse::read(r, v));
     Some(IonConfig {
         app_name: app_name?,
         allow,
         xforms,
         lambdas,
         http_direct,
+        instance_reuse,
     })
 }
 

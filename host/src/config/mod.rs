@@ -9,6 +9,7 @@ mod error;
 mod instance;
 mod ion_config;
 mod read;
+mod reuse;
 
 pub use environment::{AppInfo, EnvironmentMap};
 pub use error::{ConfigError, Problem};
@@ -17,6 +18,7 @@ pub use ion_config::{
     ConcurrencyLimit, FnName, HttpDirectConfig, Integration, IonConfig, LambdaConfig,
     MAX_LAMBDA_NAME_LEN, is_plain_name,
 };
+pub use reuse::{DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_COUNT, InstanceReuse, ReuseCap};
 
 #[cfg(test)]
 mod tests;

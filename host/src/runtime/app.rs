@@ -142,6 +142,12 @@ pub enum LoadError {
     /// The app's `init` failed.
     #[error("the app's init failed: {0}")]
     Init(#[source] IonError),
+    /// `:instance-reuse :max-concurrent` asks for more than one call at a time per
+    /// instance, which the component's synchronous exports cannot take.
+    #[error(
+        "ion-config.edn :instance-reuse :max-concurrent is {0}, but this component's exports take one call at a time (ion:host exports are synchronous): concurrent reuse needs async exports, which this host does not serve yet. Set :max-concurrent 1, or cap it on the node with --max-instance-concurrent-reuse-count 1"
+    )]
+    ConcurrentReuse(u32),
     /// `ion-config.edn` names functions the component does not export as needed.
     #[error("ion-config.edn does not match the component:\n  - {}", .0.join("\n  - "))]
     Mismatch(Vec<String>),
@@ -180,6 +186,9 @@ pub struct LoadedApp {
     metric_handles: Arc<MetricHandles>,
     /// True for a plain wasi:http/proxy component (no `describe`).
     pub(crate) proxy: bool,
+    /// The idle instances kept for reuse, when `:instance-reuse` (as the node caps it)
+    /// asks for reuse.
+    pub(crate) reuse: Option<Arc<super::reuse::Pool>>,
 }
 
 impl LoadedApp {
@@ -260,6 +269,19 @@ impl LoadedApp {
                 )
             })
             .collect();
+        let reuse = match config.instance_reuse {
+            None => None,
+            Some(asked) => match asked.capped(&runtime.settings().reuse_cap) {
+                Some(r) if r.max_concurrent > 1 => {
+                    return Err(LoadError::ConcurrentReuse(r.max_concurrent));
+                }
+                Some(r) => Some(super::reuse::Pool::new(
+                    r,
+                    runtime.settings().max_instances as usize / 2,
+                )),
+                None => None,
+            },
+        };
         let mut app = LoadedApp {
             runtime: runtime.clone(),
             pre,
@@ -271,6 +293,7 @@ impl LoadedApp {
             lambda_slots: Arc::new(lambda_slots),
             metric_handles: Arc::default(),
             proxy,
+            reuse,
         };
         match describe {
             Some(describe) => app.describe_and_init(describe, lifecycle).await?,

@@ -62,6 +62,21 @@ impl CallLog {
         text[start..].to_owned()
     }
 
+    /// Moves what was kept into a new log and leaves this one empty: how a reused
+    /// instance, whose WASI streams write to one log for its life, hands each call its own.
+    pub(crate) fn detach(&self) -> CallLog {
+        let mut buf = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let cap = buf.cap;
+        let taken = LogBuf {
+            bytes: std::mem::take(&mut buf.bytes),
+            cap,
+            dropped: std::mem::take(&mut buf.dropped),
+        };
+        CallLog {
+            inner: Arc::new(Mutex::new(taken)),
+        }
+    }
+
     fn write(&self, data: &[u8]) {
         let mut buf = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let room = buf.cap.saturating_sub(buf.bytes.len());
@@ -145,15 +160,16 @@ impl LoadedApp {
         state.app_calls = Some(self.clone());
         let mut store = Store::new(&self.runtime.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let deadline = Instant::now() + timeout;
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
+        // The deadline is read from the call's state, so a reused instance's next call
+        // runs under its own.
+        store.epoch_deadline_callback(|ctx| match ctx.data().call.deadline {
+            Some((deadline, _)) if Instant::now() >= deadline => {
                 Err(wasmtime::Error::new(DeadlinePassed))
-            } else {
-                Ok(UpdateDeadline::Yield(1))
             }
+            _ => Ok(UpdateDeadline::Yield(1)),
         });
+        crate::metrics::metrics().instance_made();
         let mut live = Live {
             store,
             log,
@@ -180,6 +196,48 @@ impl LoadedApp {
 }
 
 impl Live {
+    /// Readies a reused instance for its next call: its request id, ion, deadline and
+    /// cast count are the new call's, and it may call `app`'s functions again.
+    pub(crate) fn begin(
+        &mut self,
+        app: &LoadedApp,
+        request_id: &str,
+        fn_name: &str,
+        timeout: Duration,
+    ) {
+        let state = self.store.data_mut();
+        state.call = CallInfo {
+            request_id: request_id.to_owned(),
+            fn_name: fn_name.to_owned(),
+            deadline: Some((Instant::now() + timeout, timeout)),
+        };
+        state.casts = 0;
+        state.app_calls = Some(app.clone());
+        self.fn_name = fn_name.to_owned();
+        self.timeout = timeout;
+        self.store.set_epoch_deadline(1);
+    }
+
+    /// Ends a call whose instance may be kept: drops its hold on the app (an idle
+    /// instance must not keep its app alive) and its deadline.
+    pub(crate) fn end(&mut self) {
+        let state = self.store.data_mut();
+        state.app_calls = None;
+        state.call.deadline = None;
+    }
+
+    /// Why an instance whose call failed with `err` must not serve another.
+    pub(crate) fn discard_reason(&self, err: &wasmtime::Error) -> super::reuse::Discard {
+        use super::reuse::Discard;
+        if err.downcast_ref::<DeadlinePassed>().is_some() {
+            Discard::Timeout
+        } else if self.store.data().limiter.exceeded.is_some() {
+            Discard::Memory
+        } else {
+            Discard::Trap
+        }
+    }
+
     /// Turns a trap or host error from this call into the error its caller sees.
     pub fn error(&self, err: wasmtime::Error) -> IonError {
         let name = &self.fn_name;

@@ -449,23 +449,56 @@ impl LoadedApp {
             );
             return (refused(request_id, e), 0);
         };
-        let (mut live, instance) = match self
-            .instantiate(request_id, fn_name.as_str(), timeout)
-            .await
-        {
-            Ok(x) => x,
-            Err(e) => return (refused(request_id, e), 0),
+        // Lambdas and web ions of an app with :instance-reuse take an idle instance when
+        // there is one; everything else gets a fresh instance.
+        let pool = self
+            .reuse
+            .as_ref()
+            .filter(|_| matches!(kind, CallKind::Lambda | CallKind::Web));
+        let (mut live, instance, uses) = match pool.and_then(|p| p.take()) {
+            Some(mut idle) => {
+                idle.live.begin(self, request_id, fn_name.as_str(), timeout);
+                crate::metrics::metrics().instance_reused();
+                (idle.live, idle.instance, idle.uses)
+            }
+            None => match self
+                .instantiate(request_id, fn_name.as_str(), timeout)
+                .await
+            {
+                Ok((live, instance)) => (live, instance, 0),
+                Err(e) => return (refused(request_id, e), 0),
+            },
         };
-        let result = match call(&mut live, &instance, indices).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(from_guest(e)),
-            Err(e) => Err(live.error(e)),
+        let (result, failed) = match call(&mut live, &instance, indices).await {
+            Ok(Ok(v)) => (Ok(v), None),
+            // An error the ion returned leaves it sound: it may serve again.
+            Ok(Err(e)) => (Err(from_guest(e)), None),
+            Err(e) => {
+                let why = live.discard_reason(&e);
+                (Err(live.error(e)), Some(why))
+            }
         };
         let memory = live.store.data().limiter.peak;
+        let Some(pool) = pool else {
+            let done = CallResult {
+                request_id: request_id.to_owned(),
+                result,
+                log: live.log,
+            };
+            return (done, memory);
+        };
+        let log = live.log.detach();
+        match failed {
+            Some(why) => super::reuse::discard(live, why),
+            None => {
+                live.end();
+                pool.give_back(live, instance, uses + 1);
+            }
+        }
         let done = CallResult {
             request_id: request_id.to_owned(),
             result,
-            log: live.log,
+            log,
         };
         (done, memory)
     }

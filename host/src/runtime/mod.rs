@@ -21,6 +21,7 @@ mod host_db;
 mod host_env;
 mod metric_handles;
 pub mod preinit;
+mod reuse;
 mod state;
 mod wasi_http;
 

@@ -153,7 +153,11 @@ impl Node {
     /// Serves `slot` from now on (nothing, for `None`); calls already running finish on
     /// the old one.
     pub fn swap(&self, slot: Option<Slot>) {
-        self.slot.store(slot.map(Arc::new));
+        if let Some(old) = self.slot.swap(slot.map(Arc::new)) {
+            // Instances kept for reuse belong to their revision: drop them now rather
+            // than when the old app's last reference goes.
+            old.app.drain_instances();
+        }
         self.swaps.send_modify(|n| *n += 1);
     }
 

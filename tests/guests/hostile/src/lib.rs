@@ -268,7 +268,8 @@ mod hostile {
 
     /// Routes: `/echo` answers the request map, `/bytes` all 256 byte values, `/cookies`
     /// two set-cookie headers, `/sleep?ms=N` waits, `/fail` a conflict, `/panic` panics,
-    /// `/status?code=N` an empty response with that status.
+    /// `/status?code=N` an empty response with that status, `/calls` the
+    /// instance's call count.
     #[ion::web]
     pub fn web(request: &Request) -> Result<Response, Error> {
         match request.uri.as_str() {
@@ -295,6 +296,7 @@ mod hostile {
             }
             "/fail" => Err(Error::conflict("the order changed under you").with("hostile/order-id", Edn::Int(42))),
             "/panic" => panic!("web boom"),
+            "/calls" => Ok(Response::text(200, count_call().to_string())),
             "/counter" => {
                 let conn = ion::db::connect("shared")?;
                 let db = conn.db();
@@ -514,5 +516,21 @@ mod hostile {
             ("args", strings(std::env::args().collect())),
         ];
         Ok(ion::edn::print(&Edn::Map(map.into_iter().map(|(k, v)| (ion::edn::keyword(k), v)).collect())))
+    }
+
+    /// Calls this instance has served (a module-level counter), for instance reuse.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+    fn count_call() -> u64 {
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
+    /// Answers how many calls this instance has served, this one included (1 in a fresh
+    /// instance), and logs the call's input.
+    #[ion::lambda]
+    pub fn calls(input: &str, _ctx: &Context) -> Result<String, Error> {
+        let n = count_call();
+        println!("call {n} input {input}");
+        Ok(n.to_string())
     }
 }
