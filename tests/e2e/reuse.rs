@@ -13,6 +13,7 @@ use ion_host::serve::{Node, Slot};
 use std::path::{Path, PathBuf};
 
 const HOSTILE: &str = "tests/guests/hostile";
+const WASI_HTTP: &str = "tests/guests/wasi-http";
 
 /// The hostile app's ion-config.edn with `reuse` (a map's entries) as `:instance-reuse`.
 fn config_with_reuse(reuse: &str) -> String {
@@ -24,6 +25,11 @@ fn config_with_reuse(reuse: &str) -> String {
 
 /// A folder holding the built hostile component and `config`, for `host serve --no-build`.
 fn app_dir(config: &str) -> PathBuf {
+    app_dir_of(HOSTILE, config)
+}
+
+/// A folder holding test app `name`'s built component and `config`.
+fn app_dir_of(name: &str, config: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "ion-reuse-{}-{}",
         std::process::id(),
@@ -31,7 +37,7 @@ fn app_dir(config: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(dir.join("target/ion")).unwrap();
     std::fs::copy(
-        app(HOSTILE).join("target/ion/app.wasm"),
+        app(name).join("target/ion/app.wasm"),
         dir.join("target/ion/app.wasm"),
     )
     .unwrap();
@@ -191,6 +197,33 @@ fn concurrent_reuse_is_refused_until_the_node_caps_it_to_one() {
     );
     let s = Server::serve_app(&dir, &[], &["--max-instance-concurrent-reuse-count", "1"]);
     assert_eq!((calls(&s), calls(&s)), ("1".into(), "2".into()));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_plain_wasi_http_component_is_reused_only_when_its_config_asks() {
+    let get = |s: &Server| {
+        agent()
+            .get(format!("{}/calls", s.http))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    };
+    let plain = Server::start(WASI_HTTP);
+    assert_eq!((get(&plain), get(&plain)), ("1".into(), "1".into()));
+    let config = std::fs::read_to_string(app(WASI_HTTP).join("ion-config.edn"))
+        .unwrap()
+        .replacen(
+            "{:app-name",
+            "{:instance-reuse {:max-count 3}\n :app-name",
+            1,
+        );
+    let dir = app_dir_of(WASI_HTTP, &config);
+    let s = Server::serve_app(&dir, &[], &[]);
+    let answers: Vec<String> = (0..4).map(|_| get(&s)).collect();
+    assert_eq!(answers, ["1", "2", "3", "1"]);
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -1,6 +1,7 @@
 //! The wasm runtime: one wasmtime engine per node, components loaded as apps, and a fresh
-//! instance for every call, bounded by time (epoch deadlines), memory (a resource limiter)
-//! and concurrency (a semaphore per lambda).
+//! instance for every call (or, for apps with `:instance-reuse`, a kept one: `reuse`),
+//! bounded by time (epoch deadlines), memory (a resource limiter) and concurrency (a
+//! semaphore per lambda).
 //!
 //! Owns every WIT interface's host side (`host_*` modules, one per interface, each seeing
 //! only the state it needs). Must not know about HTTP, storage or the command line: callers

@@ -1,5 +1,6 @@
 //! Instance reuse, opt-in per app (`:instance-reuse`): the idle instances of one loaded
-//! app, each served calls one after another until it reaches `:max-count`, waits longer
+//! app (its lambdas, web ions and plain wasi:http handler), each served calls one after
+//! another until it reaches `:max-count`, waits longer
 //! than `:idle-timeout-ms`, or fails in a way that leaves its state suspect (a trap, a
 //! timeout, the memory limit). Such an instance is discarded and the next call gets a
 //! fresh one; the call in flight fails alone.

@@ -1,6 +1,8 @@
 //! Plain `wasi:http/proxy` components as HTTP Direct handlers, so existing wasi:http apps
 //! run unchanged. The one place the runtime sees HTTP types: wasi:http is HTTP. Each
-//! request gets a fresh instance under the same deadline and limits as any ion.
+//! request gets a fresh instance under the same deadline and limits as any ion, or, with
+//! `:instance-reuse`, an instance kept from an earlier request (see `reuse`): the
+//! handler's instance goes back to the pool once `handle` returns.
 
 use super::app::{DEFAULT_CALL_TIMEOUT, LoadedApp};
 use crate::anomaly::{Category, IonError};
@@ -58,9 +60,21 @@ impl LoadedApp {
                 "the component is not a wasi:http component",
             ));
         }
-        let (mut live, instance) = self
-            .instantiate(request_id, WASI_HTTP_HANDLER, DEFAULT_CALL_TIMEOUT)
-            .await?;
+        let pool = self.reuse.clone();
+        let (mut live, instance, uses) = match pool.as_ref().and_then(|p| p.take()) {
+            Some(mut idle) => {
+                idle.live
+                    .begin(self, request_id, WASI_HTTP_HANDLER, DEFAULT_CALL_TIMEOUT);
+                crate::metrics::metrics().instance_reused();
+                (idle.live, idle.instance, idle.uses)
+            }
+            None => {
+                let (live, instance) = self
+                    .instantiate(request_id, WASI_HTTP_HANDLER, DEFAULT_CALL_TIMEOUT)
+                    .await?;
+                (live, instance, 0)
+            }
+        };
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let setup = (|| {
             let proxy = Proxy::new(&mut live.store, &instance)?;
@@ -74,15 +88,29 @@ impl LoadedApp {
         })();
         let (proxy, req, out) = setup.map_err(|e| live.error(e))?;
         // The handler runs in its own task: it may go on streaming the body after the
-        // response head is sent.
+        // response head is sent. Its instance is kept (with reuse) only once it returns.
         let task = tokio::spawn(async move {
             match proxy
                 .wasi_http_incoming_handler()
                 .call_handle(&mut live.store, req, out)
                 .await
             {
-                Ok(()) => Ok(()),
-                Err(e) => Err(live.error(e)),
+                Ok(()) => {
+                    if let Some(pool) = pool {
+                        live.end();
+                        drop(live.log.detach());
+                        pool.give_back(live, instance, uses + 1);
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    let why = live.discard_reason(&e);
+                    let err = live.error(e);
+                    if pool.is_some() {
+                        super::reuse::discard(live, why);
+                    }
+                    Err(err)
+                }
             }
         });
         match receiver.await {

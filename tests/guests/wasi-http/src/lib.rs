@@ -1,10 +1,13 @@
 //! A plain wasi:http/proxy component: answers `METHOD PATH?QUERY body=N x-test=V`, reading
-//! the whole request body from its stream.
+//! the whole request body from its stream; `/calls` answers how many requests this
+//! instance has served (a module-level counter, for instance reuse).
 
 use wasi::exports::http::incoming_handler::Guest;
 use wasi::http::types::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
 
 struct Echo;
+
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Guest for Echo {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
@@ -27,7 +30,12 @@ impl Guest for Echo {
                 }
             }
         }
-        let text = format!("{method} {path} body={length} x-test={x_test}");
+        let calls = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let text = if path == "/calls" {
+            calls.to_string()
+        } else {
+            format!("{method} {path} body={length} x-test={x_test}")
+        };
         let headers = Fields::from_list(&[("content-type".to_owned(), b"text/plain".to_vec())]).expect("valid headers");
         let response = OutgoingResponse::new(headers);
         response.set_status_code(200).expect("valid status");
