@@ -136,11 +136,23 @@ fn check_hostile(name: &str, a: &Answer) {
 
 #[test]
 fn hostile_ions_fail_alone_while_other_calls_keep_their_latency_and_memory_returns() {
-    let s = Server::start("tests/guests/hostile");
+    hostile_ions_fail_alone(&Server::start("tests/guests/hostile"));
+}
+
+/// The same with instance reuse on (issue 21): a kept instance that traps, times out or
+/// passes its memory limit is discarded, and normal calls keep the same p99 bound.
+#[test]
+fn with_instance_reuse_hostile_ions_still_fail_alone() {
+    let dir = crate::reuse::app_dir(&crate::reuse::config_with_reuse(":max-count 1000"));
+    hostile_ions_fail_alone(&Server::serve_app(&dir, &[], &[]));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn hostile_ions_fail_alone(s: &Server) {
     for _ in 0..20 {
-        assert_eq!(invoke(&s, "ok", "{}").body, "ok");
+        assert_eq!(invoke(s, "ok", "{}").body, "ok");
     }
-    let baseline: Vec<Duration> = (0..200).map(|_| invoke(&s, "ok", "{}").took).collect();
+    let baseline: Vec<Duration> = (0..200).map(|_| invoke(s, "ok", "{}").took).collect();
     let baseline_p99 = p99(baseline);
     let rss_before = vm_rss_kib(s.pid());
 
@@ -149,7 +161,7 @@ fn hostile_ions_fail_alone_while_other_calls_keep_their_latency_and_memory_retur
         let normal = scope.spawn(|| {
             let (mut answers, mut peak) = (Vec::new(), 0);
             while !hostile_done.load(Ordering::Relaxed) || answers.len() < 100 {
-                let a = invoke(&s, "ok", "{}");
+                let a = invoke(s, "ok", "{}");
                 answers.push((a.status, a.function_error, a.body, a.took));
                 peak = peak.max(vm_rss_kib(s.pid()));
             }
@@ -158,7 +170,6 @@ fn hostile_ions_fail_alone_while_other_calls_keep_their_latency_and_memory_retur
         let callers: Vec<_> = HOSTILE
             .iter()
             .map(|&(name, payload)| {
-                let s = &s;
                 scope.spawn(move || (name, [invoke(s, name, payload), invoke(s, name, payload)]))
             })
             .collect();
@@ -214,7 +225,7 @@ fn hostile_ions_fail_alone_while_other_calls_keep_their_latency_and_memory_retur
             limit >> 10
         );
         // Drive a call so allocators and instance slots settle, then look again.
-        assert_eq!(invoke(&s, "ok", "{}").body, "ok");
+        assert_eq!(invoke(s, "ok", "{}").body, "ok");
         std::thread::sleep(Duration::from_millis(50));
     }
 }

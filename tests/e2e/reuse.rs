@@ -16,7 +16,7 @@ const HOSTILE: &str = "tests/guests/hostile";
 const WASI_HTTP: &str = "tests/guests/wasi-http";
 
 /// The hostile app's ion-config.edn with `reuse` (a map's entries) as `:instance-reuse`.
-fn config_with_reuse(reuse: &str) -> String {
+pub fn config_with_reuse(reuse: &str) -> String {
     let text = std::fs::read_to_string(app(HOSTILE).join("ion-config.edn")).unwrap();
     let head = "{:app-name \"hostile\"";
     assert!(text.contains(head), "the hostile config starts {head}");
@@ -24,7 +24,7 @@ fn config_with_reuse(reuse: &str) -> String {
 }
 
 /// A folder holding the built hostile component and `config`, for `host serve --no-build`.
-fn app_dir(config: &str) -> PathBuf {
+pub fn app_dir(config: &str) -> PathBuf {
     app_dir_of(HOSTILE, config)
 }
 
