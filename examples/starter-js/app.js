@@ -80,6 +80,9 @@ ion.lambda(function context(_input, ctx) {
 
 const CASTS = { event: cast.event, alert: cast.alert, metric: cast.metric, dev: cast.dev };
 
+/** Calls this instance has served (see the /instance route). */
+let instanceCalls = 0;
+
 /** The web entry point: see README.md for the routes. */
 ion.web(function web(request) {
   const route = `${request.requestMethod} ${request.uri}`;
@@ -93,6 +96,12 @@ ion.web(function web(request) {
     }
     case 'post /echo':
       return Response.bytes(200, request.body ?? new Uint8Array(), request.header('content-type') ?? 'application/octet-stream');
+    case 'get /instance':
+      // Module state: with :instance-reuse in ion-config.edn an instance serves many calls
+      // and this count grows; without it, every call is an instance's first. Keep costly
+      // things (parsed config, lookup tables) in module variables the same way.
+      instanceCalls += 1;
+      return Response.edn(200, { calls: instanceCalls });
     case 'get /request':
       return Response.edn(200, {
         'request-method': keyword(request.requestMethod),

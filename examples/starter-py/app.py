@@ -117,6 +117,10 @@ CASTS = {"event": ion.cast.event, "alert": ion.cast.alert, "metric": ion.cast.me
          "dev": ion.cast.dev}
 
 
+# Calls this instance has served (see the /instance route).
+_instance_calls = 0
+
+
 @ion.web
 def web(request):
     """The web entry point: GET / says hello, GET /items?type=shirt lists items, and more."""
@@ -133,6 +137,13 @@ def web(request):
         return Response(200, [("content-type", content_type)], request.body or b"")
     if route == ("get", "/request"):
         return Response.edn(200, request_map(request))
+    if route == ("get", "/instance"):
+        # Module state: with :instance-reuse in ion-config.edn an instance serves many
+        # calls and this count grows; without it, every call is an instance's first. Keep
+        # costly things (parsed config, lookup tables) in module globals the same way.
+        global _instance_calls
+        _instance_calls += 1
+        return Response.edn(200, {kw("calls"): _instance_calls})
     if route == ("get", "/env"):
         return Response.edn(200, {kw("env"): ion.get_env(), kw("app-info"): ion.get_app_info()})
     if route == ("get", "/params"):

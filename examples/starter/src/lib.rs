@@ -44,6 +44,9 @@ mod starter {
         Ok(ion::edn::print(&items_by_type_query(item_type)?))
     }
 
+    /// Calls this instance has served (see the `/instance` route).
+    static INSTANCE_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
     /// The web entry point: `GET /` says hello, `GET /items?type=shirt` lists items.
     #[ion::web]
     pub fn web(request: &Request) -> Result<Response, Error> {
@@ -59,6 +62,13 @@ mod starter {
                 .header("content-type", request.header("content-type").unwrap_or("application/octet-stream"))
                 .body(request.body.clone().unwrap_or_default())),
             ("get", "/request") => Ok(Response::edn(200, &request_edn(request))),
+            ("get", "/instance") => {
+                // Module state: with :instance-reuse in ion-config.edn an instance serves
+                // many calls and this count grows; without it, every call is an instance's
+                // first. Keep costly things (parsed config, clients) in statics the same way.
+                let calls = INSTANCE_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                Ok(Response::edn(200, &Edn::Map([(keyword("calls"), Edn::Int(calls as i64))].into_iter().collect())))
+            }
             ("get", "/env") => Ok(Response::edn(
                 200,
                 &Edn::Map([(keyword("env"), ion::get_env()), (keyword("app-info"), ion::get_app_info())].into_iter().collect()),

@@ -30,6 +30,10 @@ pub const ALL: &[(&str, Case)] = &[
     ("lambda errors of every category", lambda_every_category),
     ("lambda context reaches the ion", lambda_context),
     ("web GET / says hello", web_hello),
+    (
+        "web /instance: module state starts fresh in every call",
+        web_instance,
+    ),
     ("web /items runs a query; no type is a 400", web_items),
     ("web echo is binary safe", web_echo_binary),
     ("web echo carries 1 MiB", web_echo_one_mebibyte),
@@ -251,6 +255,21 @@ fn web_hello(s: &Subject) {
     assert_eq!(r.status, 200);
     assert_eq!(r.content_type.as_deref(), Some("text/plain; charset=utf-8"));
     assert_eq!(r.text(), "Hello from ion.starter");
+}
+
+fn web_instance(s: &Subject) {
+    // The starters do not ask for :instance-reuse: each call is a fresh instance's first.
+    for _ in 0..2 {
+        let r = s.web("GET", "/instance", None, b"");
+        assert_eq!(r.status, 200, "{}", r.text());
+        let v = ion_edn::read(&r.text()).unwrap();
+        assert_eq!(
+            ion_edn::get(&v, "calls"),
+            Some(&Edn::Int(1)),
+            "{}",
+            r.text()
+        );
+    }
 }
 
 fn web_items(s: &Subject) {
