@@ -305,6 +305,21 @@ fn queries_call_ion_query_functions_as_predicates_and_with_collection_bindings()
         .output()
         .unwrap());
     assert_eq!(stdout(&featured).trim(), r#"["SKU-1" "SKU-21"]"#);
+    // --explain prints the plan: the selective pattern first, whichever order the
+    // patterns are written in, with the estimates it was chosen by.
+    let plan = ok(db(&dir)
+        .args([
+            "q",
+            "--explain",
+            "inv",
+            "[:find ?e :where [?e :inv/sku ?sku] [?e :inv/type :hat]]",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(
+        stdout(&plan).trim(),
+        "[{:clause [?e :inv/type :hat], :estimate 2} {:clause [?e :inv/sku ?sku], :estimate :lookup}]"
+    );
     // hostile/range as a function with a collection binding, joined with :in.
     let q = "[:find ?x ?type :in $ ?n ?type :where [(hostile/range ?n) [?x ...]] [(odd? ?x)]]";
     let r = ok(with_app(&dir, "tests/guests/hostile")

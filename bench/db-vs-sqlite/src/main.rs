@@ -43,6 +43,11 @@ async fn main() {
     let app = args.next().map(std::path::PathBuf::from);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    if std::env::var("BENCH_ROWS").as_deref() == Ok("queries") {
+        // A quick look at the query engine: the query table only.
+        print_queries(queries::run(&dir, app.as_deref()).await);
+        return;
+    }
     let dbs = Databases::file(dir.join("ion"));
     let mut rows: Vec<(String, f64, f64, &str)> = Vec::new();
 
@@ -189,11 +194,7 @@ async fn main() {
         println!("| {name} | {ours:.1} | {theirs:.1} | {:.2} | {better} |", ours / theirs);
     }
     println!();
-    println!("| query over 20,000 people | Ion Host q (µs) | SQLite (µs) | ion / sqlite |");
-    println!("|---|---|---|---|");
-    for (name, ours, theirs) in query_rows {
-        println!("| {name} | {ours:.0} | {theirs:.0} | {:.1} |", ours / theirs);
-    }
+    print_queries(query_rows);
     println!();
     println!("| append 120 bytes + fdatasync, {} times | appends/s | / inline |", 2000);
     println!("|---|---|---|");
@@ -209,5 +210,13 @@ async fn main() {
         for (name, ours, theirs, better) in shared_rows {
             println!("| {name} | {ours:.1} | {theirs:.1} | {:.2} | {better} |", ours / theirs);
         }
+    }
+}
+
+fn print_queries(query_rows: Vec<(String, f64, f64)>) {
+    println!("| query over 20,000 people | Ion Host q (µs) | SQLite (µs) | ion / sqlite |");
+    println!("|---|---|---|---|");
+    for (name, ours, theirs) in query_rows {
+        println!("| {name} | {ours:.0} | {theirs:.0} | {:.1} |", ours / theirs);
     }
 }

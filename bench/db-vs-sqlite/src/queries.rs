@@ -94,6 +94,11 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> 
             "SELECT id, age FROM person WHERE name = 'Ivan'",
         ),
         (
+            "q2-swapped",
+            "[:find ?e ?a :where [?e :age ?a] [?e :name \"Ivan\"]]",
+            "SELECT id, age FROM person WHERE name = 'Ivan'",
+        ),
+        (
             "q3",
             "[:find ?e ?a :where [?e :name \"Ivan\"] [?e :age ?a] [?e :sex :male]]",
             "SELECT id, age FROM person WHERE name = 'Ivan' AND sex = 'male'",

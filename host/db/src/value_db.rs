@@ -468,6 +468,25 @@ impl Db {
         .collect()
     }
 
+    /// How many current datoms have attribute `a` (and value `v`, when given), counted up
+    /// to `cap`: the query planner's estimate of a pattern's size.
+    pub fn count_attr(&self, a: i64, v: Option<&Value>, cap: usize) -> usize {
+        match v {
+            Some(v) => self
+                .avet
+                .range(lower_bound::<AVET>(None, Some(a), Some(v))..)
+                .take_while(|k| k.0.a == a && k.0.v == *v)
+                .take(cap)
+                .count(),
+            None => self
+                .aevt
+                .range(lower_bound::<AEVT>(None, Some(a), None)..)
+                .take_while(|k| k.0.a == a)
+                .take(cap)
+                .count(),
+        }
+    }
+
     /// How many datoms the current value holds.
     pub fn count(&self) -> usize {
         self.eavt.len()

@@ -63,6 +63,10 @@ enum DbCommand {
         /// Client API's default for q); a :timeout in an arg-map query applies too.
         #[arg(long, value_name = "MS", default_value_t = crate::db::query::TOOL_TIMEOUT_MS)]
         timeout: u64,
+        /// Print the plan instead of running the query: each :where clause in the order it
+        /// runs, with the estimate a reordered data pattern was chosen by.
+        #[arg(long)]
+        explain: bool,
     },
     /// Datoms of INDEX (eavt, aevt, avet, vaet) with leading COMPONENTS (EDN each).
     Datoms {
@@ -142,6 +146,7 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
                 query,
                 args,
                 timeout,
+                explain,
             } => {
                 let db = dbs.connect(&name).await.map_err(fail)?.db();
                 let query = read(&query, "the query").map_err(fail)?;
@@ -151,15 +156,19 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
                         read(a, "a query argument").map_err(fail)?,
                     ));
                 }
-                let bound = crate::db::query::Deadline::after_ms(
-                    timeout,
-                    format!("host db q's --timeout of {timeout} ms"),
-                );
-                ion_edn::print(
-                    &crate::db::query::q_until(&query, inputs, fns, Some(bound))
-                        .await
-                        .map_err(fail)?,
-                )
+                if explain {
+                    ion_edn::print(&crate::db::query::explain(&query, inputs, fns).map_err(fail)?)
+                } else {
+                    let bound = crate::db::query::Deadline::after_ms(
+                        timeout,
+                        format!("host db q's --timeout of {timeout} ms"),
+                    );
+                    ion_edn::print(
+                        &crate::db::query::q_until(&query, inputs, fns, Some(bound))
+                            .await
+                            .map_err(fail)?,
+                    )
+                }
             }
             DbCommand::Datoms {
                 name,

@@ -10,11 +10,14 @@ mod eval;
 mod expr;
 mod find;
 mod parse;
+pub mod plan;
 mod rules;
 mod scan;
 
 #[cfg(test)]
 mod grammar_tests;
+#[cfg(test)]
+mod plan_tests;
 #[cfg(test)]
 mod ported;
 #[cfg(test)]
@@ -124,6 +127,8 @@ async fn run(
     let mut ctx = eval::Ctx::new(fns);
     ctx.deadline = deadline;
     let rows = ctx.bind_inputs(&parsed, inputs)?;
+    let mut parsed = parsed;
+    parsed.clauses = planned(&ctx, &parsed.clauses, &rows);
     let (rows, paged) = match page {
         Some((skip, take)) if pageable(&parsed) => {
             let page = eval::Page {
@@ -140,6 +145,39 @@ async fn run(
         _ => (ctx.clauses(&parsed.clauses, rows).await?, false),
     };
     Ok((find::shape(&ctx, &parsed, rows).await?, paged))
+}
+
+/// `clauses` in the order the planner runs them, given the variables `rows` bind.
+fn planned(ctx: &eval::Ctx<'_>, clauses: &[Edn<'static>], rows: &[eval::Row]) -> Vec<Edn<'static>> {
+    plan::order(clauses, &ctx.sources, &bound_vars(rows))
+        .into_iter()
+        .map(|s| s.clause)
+        .collect()
+}
+
+/// The plan `query` would run with `inputs`, as EDN: each `:where` clause in the order it
+/// runs, with the estimate a reordered data pattern was chosen by (`host db q --explain`).
+pub fn explain(
+    query: &Edn<'_>,
+    inputs: Vec<Input<'_>>,
+    fns: &dyn Functions,
+) -> Result<Edn<'static>, IonError> {
+    let query = ion_edn::get(query, "query").unwrap_or(query);
+    let parsed = parse::parse(query)?;
+    let mut ctx = eval::Ctx::new(fns);
+    let rows = ctx.bind_inputs(&parsed, inputs)?;
+    Ok(plan::to_edn(&plan::order(
+        &parsed.clauses,
+        &ctx.sources,
+        &bound_vars(&rows),
+    )))
+}
+
+/// The variables the starting relation binds (its rows all bind the same ones).
+fn bound_vars(rows: &[eval::Row]) -> std::collections::HashSet<String> {
+    rows.first()
+        .map(|r| r.keys().map(|k| k.to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// Whether `:offset`/`:limit` may stop a query early: its result is a set of tuples of
