@@ -1,8 +1,8 @@
-//! Datalog queries over database values: `parse` reads the query, `eval` runs its
-//! `:where` clauses in the order written (patterns through the index their bound
-//! components choose, rows joined by hash on the values they share), and `find` shapes
-//! the result (aggregates, `pull`, `:keys`). Ion query functions are reached through
-//! `Functions`, which checks `:allow`.
+//! Datalog queries over database values: `parse` reads the query, `plan` orders its
+//! `:where` clauses (runs of data patterns by estimated size), `eval` runs them (patterns
+//! through the index their bound components choose, rows joined by hash on the values
+//! they share), and `find` shapes the result (aggregates, `pull`, `:keys`). Ion query
+//! functions are reached through `Functions`, which checks `:allow`.
 
 mod bind;
 mod builtins;
