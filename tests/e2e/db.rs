@@ -327,6 +327,14 @@ fn queries_call_ion_query_functions_as_predicates_and_with_collection_bindings()
         .output()
         .unwrap());
     assert_eq!(stdout(&r).trim(), "[[1 :hat] [3 :hat]]");
+    // The query function calls of one query share an instance: its module state counts
+    // them (a fresh instance per row would answer 1 every time).
+    let q = "[:find [?n ...] :where [(hostile/range 5) [?x ...]] [(hostile/instance-calls ?x) ?n]]";
+    let r = ok(with_app(&dir, "tests/guests/hostile")
+        .args(["q", "inv", q])
+        .output()
+        .unwrap());
+    assert_eq!(stdout(&r).trim(), "[1 2 3 4 5]");
     // Outside :allow, and an unknown built-in: refused with the clause quoted.
     let hidden = with_app(&dir, "examples/starter")
         .args(["q", "inv", "[:find ?x :where [(ion.starter/echo 1) ?x]]"])

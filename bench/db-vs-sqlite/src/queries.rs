@@ -141,7 +141,7 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> 
         let rt = Runtime::new(Default::default()).unwrap();
         let context = AppContext::new(&config, Placement::new(None, EnvironmentMap::parse("{}", "bench").unwrap())).unwrap();
         let app = LoadedApp::load(&rt, bytes, config, context).await.unwrap();
-        let fns = AppFunctions(&app);
+        let fns = AppFunctions::new(&app);
         let query = ion_edn::read(
             "[:find ?e ?l ?a :where [?e :name \"Ivan\"] [?e :last-name ?l] [?e :age ?a] [?e :sex :male] [(hostile/truthy? ?a)]]",
         )

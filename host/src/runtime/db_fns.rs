@@ -1,20 +1,37 @@
 //! The app's functions as the database calls them: transaction functions, attribute and
-//! entity predicates (query functions) and xforms, each in a fresh instance of the
-//! loaded app, each checked against `:allow` or `:xforms` by the entry points.
+//! entity predicates (query functions) and xforms, each checked against `:allow` or
+//! `:xforms` by the entry points. Transaction functions and xforms run in a fresh
+//! instance per call; the query functions and predicates of one operation share one.
 
 use super::LoadedApp;
+use super::reuse::Session;
 use crate::anomaly::{Category, IonError};
 use crate::config::FnName;
 use crate::db::{Db, FnFuture, Functions};
 use ion_edn::Edn;
 
-/// A loaded app's functions, for one database operation.
-pub struct AppFunctions<'a>(pub &'a LoadedApp);
+/// A loaded app's functions, for one database operation. Its query functions and
+/// predicates share one instance for the operation (a query calls them once per row), so
+/// a row costs a call, not an instantiation; nothing is kept past the operation.
+pub struct AppFunctions<'a> {
+    app: &'a LoadedApp,
+    session: Session,
+}
+
+impl<'a> AppFunctions<'a> {
+    /// The functions of `app`, for one operation.
+    pub fn new(app: &'a LoadedApp) -> AppFunctions<'a> {
+        AppFunctions {
+            app,
+            session: Session::new(),
+        }
+    }
+}
 
 /// The functions of `app`, or, without an app, none (every call refused).
 pub fn of(app: Option<&LoadedApp>) -> Box<dyn Functions + '_> {
     match app {
-        Some(app) => Box::new(AppFunctions(app)),
+        Some(app) => Box::new(AppFunctions::new(app)),
         None => Box::new(crate::db::NoFunctions),
     }
 }
@@ -43,7 +60,11 @@ impl Functions for AppFunctions<'_> {
             let f = name(n)?;
             let args = args.iter().map(ion_edn::print).collect();
             let id = uuid::Uuid::new_v4().to_string();
-            let out = self.0.call_tx_fn(&f, db.clone(), args, &id).await.result?;
+            let out = self
+                .app
+                .call_tx_fn(&f, db.clone(), args, &id)
+                .await
+                .result?;
             edn(&out, n)
         })
     }
@@ -59,8 +80,8 @@ impl Functions for AppFunctions<'_> {
             let args = args.iter().map(ion_edn::print).collect();
             let id = uuid::Uuid::new_v4().to_string();
             let out = self
-                .0
-                .call_query_fn_with_db(&f, db.cloned(), args, &id)
+                .app
+                .call_query_fn_in(Some(&self.session), &f, db.cloned(), args, &id)
                 .await
                 .result?;
             edn(&out, n)
@@ -72,7 +93,7 @@ impl Functions for AppFunctions<'_> {
             let f = name(n)?;
             let id = uuid::Uuid::new_v4().to_string();
             let out = self
-                .0
+                .app
                 .call_xform(&f, ion_edn::print(&value), &id)
                 .await
                 .result?;

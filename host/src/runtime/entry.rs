@@ -5,6 +5,7 @@ use super::app::{DEFAULT_CALL_TIMEOUT, LoadedApp};
 use super::bindings::{lambda, web};
 use super::call::{CallLog, Live, from_guest};
 use super::call_kind::CallKind;
+use super::reuse::Session;
 use crate::anomaly::{Category, IonError};
 use crate::config::{ConcurrencyLimit, FnName, Integration, LambdaConfig};
 use std::sync::Arc;
@@ -159,6 +160,7 @@ impl LoadedApp {
                     timeout,
                     indices,
                     CallKind::Lambda,
+                    None,
                     async |live, instance, indices| {
                         let guest = indices.load(&mut live.store, instance)?;
                         guest
@@ -245,6 +247,7 @@ impl LoadedApp {
             timeout,
             indices,
             CallKind::Web,
+            None,
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
                 guest
@@ -291,6 +294,7 @@ impl LoadedApp {
             DEFAULT_CALL_TIMEOUT,
             indices,
             CallKind::TxFn,
+            None,
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
                 let handle = live
@@ -318,6 +322,20 @@ impl LoadedApp {
         args: Vec<String>,
         request_id: &str,
     ) -> CallResult<String> {
+        self.call_query_fn_in(None, fn_name, db, args, request_id)
+            .await
+    }
+
+    /// `call_query_fn_with_db` in `session`'s instance, when given: the calls of one
+    /// database operation share one instance (see `reuse::Session`).
+    pub async fn call_query_fn_in(
+        &self,
+        session: Option<&Session>,
+        fn_name: &FnName,
+        db: Option<crate::db::Db>,
+        args: Vec<String>,
+        request_id: &str,
+    ) -> CallResult<String> {
         if !self.config.allow.contains(fn_name) {
             return refused(
                 request_id,
@@ -334,6 +352,7 @@ impl LoadedApp {
             DEFAULT_CALL_TIMEOUT,
             indices,
             CallKind::QueryFn,
+            session,
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
                 let mut all = Vec::with_capacity(args.len() + 1);
@@ -380,6 +399,7 @@ impl LoadedApp {
             DEFAULT_CALL_TIMEOUT,
             indices,
             CallKind::Xform,
+            None,
             async |live, instance, indices| {
                 let guest = indices.load(&mut live.store, instance)?;
                 guest
@@ -392,6 +412,7 @@ impl LoadedApp {
 
     /// One call in a fresh instance: instantiate, run `call`, and turn every failure into
     /// an `IonError` naming the ion.
+    #[allow(clippy::too_many_arguments)]
     async fn run<I, T>(
         &self,
         request_id: &str,
@@ -399,6 +420,7 @@ impl LoadedApp {
         timeout: Duration,
         indices: Option<&I>,
         kind: CallKind,
+        session: Option<&Session>,
         call: impl AsyncFnOnce(
             &mut Live,
             &Instance,
@@ -416,7 +438,7 @@ impl LoadedApp {
         );
         let started = std::time::Instant::now();
         let (done, memory) = tracing::Instrument::instrument(
-            self.run_unmeasured(request_id, fn_name, timeout, indices, kind, call),
+            self.run_unmeasured(request_id, fn_name, timeout, indices, kind, session, call),
             span,
         )
         .await;
@@ -429,6 +451,7 @@ impl LoadedApp {
         done
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run_unmeasured<I, T>(
         &self,
         request_id: &str,
@@ -436,6 +459,7 @@ impl LoadedApp {
         timeout: Duration,
         indices: Option<&I>,
         kind: CallKind,
+        session: Option<&Session>,
         call: impl AsyncFnOnce(
             &mut Live,
             &Instance,
@@ -450,12 +474,17 @@ impl LoadedApp {
             return (refused(request_id, e), 0);
         };
         // Lambdas and web ions of an app with :instance-reuse take an idle instance when
-        // there is one; everything else gets a fresh instance.
+        // there is one, and a database operation's function calls its session's;
+        // everything else gets a fresh instance.
         let pool = self
             .reuse
             .as_ref()
             .filter(|_| matches!(kind, CallKind::Lambda | CallKind::Web));
-        let (mut live, instance, uses) = match pool.and_then(|p| p.take()) {
+        let kept = match session {
+            Some(s) => s.take(),
+            None => pool.and_then(|p| p.take()),
+        };
+        let (mut live, instance, uses) = match kept {
             Some(mut idle) => {
                 idle.live.begin(self, request_id, fn_name.as_str(), timeout);
                 crate::metrics::metrics().instance_reused();
@@ -479,6 +508,22 @@ impl LoadedApp {
             }
         };
         let memory = live.store.data().limiter.peak;
+        if let Some(session) = session {
+            let log = live.log.detach();
+            match failed {
+                Some(why) => super::reuse::discard(live, why),
+                None => {
+                    live.end();
+                    session.keep(live, instance, uses + 1);
+                }
+            }
+            let done = CallResult {
+                request_id: request_id.to_owned(),
+                result,
+                log,
+            };
+            return (done, memory);
+        }
         let Some(pool) = pool else {
             let done = CallResult {
                 request_id: request_id.to_owned(),

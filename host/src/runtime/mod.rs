@@ -35,4 +35,5 @@ pub use call::CallLog;
 pub use engine::Runtime;
 pub use entry::{CallResult, LambdaPermit, function_arn};
 pub use host_db::{ConnectionHandle, DatabaseHandle};
+pub use reuse::Session;
 pub use wasi_http::WASI_HTTP_HANDLER;

@@ -164,6 +164,41 @@ impl Pool {
     }
 }
 
+/// One instance kept for the function calls of one database operation: a query calls
+/// its ion query functions and predicates (once per row) in one instance, made on the
+/// first call and dropped with the operation, instead of a fresh instance per row. A
+/// call that traps, times out or passes the memory limit discards it, and the next call
+/// gets a fresh one.
+#[derive(Default)]
+pub struct Session {
+    kept: Mutex<Option<Idle>>,
+}
+
+impl Session {
+    /// A session with no instance yet.
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    pub(crate) fn take(&self) -> Option<Idle> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    pub(crate) fn keep(&self, live: Live, instance: Instance, uses: u32) {
+        let old = self
+            .kept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(Idle {
+                live,
+                instance,
+                uses,
+                since: Instant::now(),
+            });
+        drop(old);
+    }
+}
+
 /// Drops `live` (outside any lock: dropping a store resets its slot) and counts why.
 pub(crate) fn discard(live: Live, why: Discard) {
     crate::metrics::metrics().instance_discarded(why.label());

@@ -533,4 +533,11 @@ mod hostile {
         println!("call {n} input {input}");
         Ok(n.to_string())
     }
+
+    /// A query function answering how many calls its instance has served: the calls of
+    /// one query share an instance.
+    #[ion::query_fn(name = "instance-calls")]
+    pub fn instance_calls(_args: &[Edn]) -> Result<Edn, Error> {
+        Ok(Edn::Int(count_call() as i64))
+    }
 }
