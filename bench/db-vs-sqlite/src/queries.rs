@@ -109,14 +109,33 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> 
             "SELECT id, last_name, age FROM person WHERE name = 'Ivan' AND sex = 'male'",
         ),
     ];
+    // The predicate queries of the same benchmark: a constant, then the same bound by :in.
+    let queries = queries.into_iter().map(|(n, o, t)| (n, o, t, None)).chain([
+        (
+            "qpred1",
+            "[:find ?e ?s :where [?e :salary ?s] [(> ?s 50000)]]",
+            "SELECT id, salary FROM person WHERE salary > 50000",
+            None,
+        ),
+        (
+            "qpred2",
+            "[:find ?e ?s :in $ ?min :where [?e :salary ?s] [(> ?s ?min)]]",
+            "SELECT id, salary FROM person WHERE salary > 50000",
+            Some(50_000),
+        ),
+    ]);
     let mut rows = Vec::new();
-    for (name, ours, theirs) in queries {
+    for (name, ours, theirs, arg) in queries {
         let query = ion_edn::read(ours).unwrap();
         let reps = 20;
         let t = Instant::now();
         let mut n = 0;
         for _ in 0..reps {
-            let r = q(&query, vec![Input::Db(&db)], &NoFunctions).await.unwrap();
+            let mut inputs = vec![Input::Db(&db)];
+            if let Some(a) = arg {
+                inputs.push(Input::Value(ion_edn::Edn::Int(a)));
+            }
+            let r = q(&query, inputs, &NoFunctions).await.unwrap();
             n = match &r {
                 ion_edn::Edn::Vector(v) => v.len(),
                 _ => 0,
