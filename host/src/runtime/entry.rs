@@ -5,7 +5,7 @@ use super::app::{DEFAULT_CALL_TIMEOUT, LoadedApp};
 use super::bindings::{lambda, web};
 use super::call::{CallLog, Live, from_guest};
 use super::call_kind::CallKind;
-use super::reuse::Session;
+use super::reuse::{Keep, Session};
 use crate::anomaly::{Category, IonError};
 use crate::config::{ConcurrencyLimit, FnName, Integration, LambdaConfig};
 use std::sync::Arc;
@@ -476,15 +476,15 @@ impl LoadedApp {
         // Lambdas and web ions of an app with :instance-reuse take an idle instance when
         // there is one, and a database operation's function calls its session's;
         // everything else gets a fresh instance.
-        let pool = self
-            .reuse
-            .as_ref()
-            .filter(|_| matches!(kind, CallKind::Lambda | CallKind::Web));
-        let kept = match session {
-            Some(s) => s.take(),
-            None => pool.and_then(|p| p.take()),
+        let keep = match session {
+            Some(s) => Some(Keep::Session(s)),
+            None => self
+                .reuse
+                .as_deref()
+                .filter(|_| matches!(kind, CallKind::Lambda | CallKind::Web))
+                .map(Keep::Pool),
         };
-        let (mut live, instance, uses) = match kept {
+        let (mut live, instance, uses) = match keep.and_then(Keep::take) {
             Some(mut idle) => {
                 idle.live.begin(self, request_id, fn_name.as_str(), timeout);
                 crate::metrics::metrics().instance_reused();
@@ -508,38 +508,15 @@ impl LoadedApp {
             }
         };
         let memory = live.store.data().limiter.peak;
-        if let Some(session) = session {
-            let log = live.log.detach();
-            match failed {
-                Some(why) => super::reuse::discard(live, why),
-                None => {
-                    live.end();
-                    session.keep(live, instance, uses + 1);
-                }
+        let log = match keep {
+            // A kept instance's log lives on: the call takes what it wrote.
+            Some(keep) => {
+                let log = live.log.detach();
+                keep.finish(live, instance, uses + 1, failed);
+                log
             }
-            let done = CallResult {
-                request_id: request_id.to_owned(),
-                result,
-                log,
-            };
-            return (done, memory);
-        }
-        let Some(pool) = pool else {
-            let done = CallResult {
-                request_id: request_id.to_owned(),
-                result,
-                log: live.log,
-            };
-            return (done, memory);
+            None => live.log,
         };
-        let log = live.log.detach();
-        match failed {
-            Some(why) => super::reuse::discard(live, why),
-            None => {
-                live.end();
-                pool.give_back(live, instance, uses + 1);
-            }
-        }
         let done = CallResult {
             request_id: request_id.to_owned(),
             result,

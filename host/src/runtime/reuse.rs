@@ -199,6 +199,38 @@ impl Session {
     }
 }
 
+/// Where a call's instance may come from, and go back to after it.
+#[derive(Clone, Copy)]
+pub(crate) enum Keep<'k> {
+    /// The app's idle instances (`:instance-reuse`).
+    Pool(&'k Pool),
+    /// One database operation's instance.
+    Session(&'k Session),
+}
+
+impl Keep<'_> {
+    /// An instance kept from an earlier call, if there is one.
+    pub fn take(self) -> Option<Idle> {
+        match self {
+            Keep::Pool(p) => p.take(),
+            Keep::Session(s) => s.take(),
+        }
+    }
+
+    /// Ends a call that ran in `live` (its `uses`-th): keeps the instance, or discards it
+    /// when the call `failed` in a way that leaves its state suspect.
+    pub fn finish(self, mut live: Live, instance: Instance, uses: u32, failed: Option<Discard>) {
+        if let Some(why) = failed {
+            return discard(live, why);
+        }
+        live.end();
+        match self {
+            Keep::Pool(p) => p.give_back(live, instance, uses),
+            Keep::Session(s) => s.keep(live, instance, uses),
+        }
+    }
+}
+
 /// Drops `live` (outside any lock: dropping a store resets its slot) and counts why.
 pub(crate) fn discard(live: Live, why: Discard) {
     crate::metrics::metrics().instance_discarded(why.label());

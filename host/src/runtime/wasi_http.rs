@@ -5,6 +5,7 @@
 //! handler's instance goes back to the pool once `handle` returns.
 
 use super::app::{DEFAULT_CALL_TIMEOUT, LoadedApp};
+use super::reuse::Keep;
 use crate::anomaly::{Category, IonError};
 use bytes::Bytes;
 use hyper::body::Body;
@@ -96,18 +97,17 @@ impl LoadedApp {
                 .await
             {
                 Ok(()) => {
-                    if let Some(pool) = pool {
-                        live.end();
+                    if let Some(pool) = &pool {
                         drop(live.log.detach());
-                        pool.give_back(live, instance, uses + 1);
+                        Keep::Pool(pool).finish(live, instance, uses + 1, None);
                     }
                     Ok(())
                 }
                 Err(e) => {
                     let why = live.discard_reason(&e);
                     let err = live.error(e);
-                    if pool.is_some() {
-                        super::reuse::discard(live, why);
+                    if let Some(pool) = &pool {
+                        Keep::Pool(pool).finish(live, instance, uses + 1, Some(why));
                     }
                     Err(err)
                 }
