@@ -10,6 +10,9 @@
 //! which the runtime implements; what it reports goes through `Observer`.
 
 pub mod api;
+mod base;
+#[cfg(test)]
+mod base_tests;
 pub mod connection;
 pub mod databases;
 pub mod datom;

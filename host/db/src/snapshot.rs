@@ -3,8 +3,10 @@
 //! A snapshot is encoded from an immutable value in the background (transactions go on
 //! meanwhile); storage frames it, checks it and keeps it (see `storage`).
 //!
-//! Body: basis t, next entity number, the transaction times, the current datoms and the
-//! history datoms.
+//! Body (version 2): the marker `-2`, basis t, next entity number, the transaction
+//! times, the current datoms (in EAVT order), their AEVT, AVET and VAET orders as
+//! positions in that list (so that opening sorts nothing), and the history datoms.
+//! Version 1 bodies (no marker, no orders) still open; their orders are sorted then.
 
 use super::datom::Datom;
 use super::value::{F64, Value};
@@ -18,7 +20,9 @@ pub fn encode(db: &Db) -> Vec<u8> {
         history,
         tx_times,
     } = db.parts();
+    let orders = db.orders(&current);
     let mut body = Vec::with_capacity(64 * (current.len() + history.len()));
+    body.extend(VERSION_2.to_le_bytes());
     body.extend(db.basis_t().to_le_bytes());
     body.extend(db.next_n.to_le_bytes());
     body.extend((tx_times.len() as u64).to_le_bytes());
@@ -26,47 +30,75 @@ pub fn encode(db: &Db) -> Vec<u8> {
         body.extend(t.to_le_bytes());
         body.extend(ms.to_le_bytes());
     }
-    for list in [&current, &history] {
-        body.extend((list.len() as u64).to_le_bytes());
-        for d in list.iter() {
-            body.extend(d.e.to_le_bytes());
-            body.extend(d.a.to_le_bytes());
-            body.extend(d.tx.to_le_bytes());
-            body.push(d.added as u8);
-            put_value(&mut body, &d.v);
+    put_datoms(&mut body, &current);
+    for order in &orders {
+        body.extend((order.len() as u64).to_le_bytes());
+        for i in order {
+            body.extend(i.to_le_bytes());
         }
     }
+    put_datoms(&mut body, &history);
     body
+}
+
+/// The first 8 bytes of a version 2 body; a version 1 body starts with its basis t, which
+/// is never negative.
+const VERSION_2: i64 = -2;
+
+fn put_datoms(body: &mut Vec<u8>, list: &[std::sync::Arc<Datom>]) {
+    body.extend((list.len() as u64).to_le_bytes());
+    for d in list {
+        body.extend(d.e.to_le_bytes());
+        body.extend(d.a.to_le_bytes());
+        body.extend(d.tx.to_le_bytes());
+        body.push(d.added as u8);
+        put_value(body, &d.v);
+    }
 }
 
 /// The basis `t` of a snapshot body, read from its first bytes.
 pub fn basis_t(body: &[u8]) -> Option<i64> {
-    Some(i64::from_le_bytes(body.get(..8)?.try_into().ok()?))
+    let word = |at: usize| Some(i64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?));
+    match word(0)? {
+        VERSION_2 => word(8),
+        t => Some(t),
+    }
 }
 
 /// The value a snapshot body holds.
 pub fn decode(body: &[u8]) -> Result<Db> {
     let mut r = Reader { bytes: body, at: 0 };
-    let basis_t = r.i64()?;
+    let first = r.i64()?;
+    let version_2 = first == VERSION_2;
+    let basis_t = if version_2 { r.i64()? } else { first };
     let next_n = r.i64()?;
     let n = r.u64()? as usize;
     let mut tx_times = Vec::with_capacity(n.min(body.len() / 16));
     for _ in 0..n {
         tx_times.push((r.i64()?, r.i64()?));
     }
-    let mut lists = [Vec::new(), Vec::new()];
-    for list in &mut lists {
-        let n = r.u64()? as usize;
-        list.reserve(n.min(body.len() / 26));
-        for _ in 0..n {
-            let (e, a, tx) = (r.i64()?, r.i64()?, r.i64()?);
-            let added = r.byte()? == 1;
-            let v = r.value()?;
-            list.push(Datom { e, a, v, tx, added });
-        }
-    }
-    let [current, history] = lists;
-    Ok(Db::from_parts(basis_t, next_n, tx_times, current, history))
+    let current = r.datoms()?;
+    let orders = if version_2 {
+        let mut order = || -> Result<Vec<u32>> {
+            let n = r.u64()? as usize;
+            let mut out = Vec::with_capacity(n.min(body.len() / 4));
+            for _ in 0..n {
+                let i = u32::from_le_bytes(r.take(4)?.try_into().expect("4 bytes"));
+                if i as usize >= current.len() {
+                    bail!("an index order names datom {i} of {}", current.len());
+                }
+                out.push(i);
+            }
+            Ok(out)
+        };
+        Some([order()?, order()?, order()?])
+    } else {
+        None
+    };
+    let history = r.datoms()?;
+    Ok(Db::from_parts(
+        basis_t, next_n, tx_times, current, orders, history,
+    ))
 }
 
 fn put_str(out: &mut Vec<u8>, tag: u8, s: &str) {
@@ -141,6 +173,18 @@ impl Reader<'_> {
         String::from_utf8(self.take(n)?.to_vec())
             .map_err(|_| anyhow!("a snapshot string is not UTF-8"))
     }
+    fn datoms(&mut self) -> Result<Vec<Datom>> {
+        let n = self.u64()? as usize;
+        let mut list = Vec::with_capacity(n.min(self.bytes.len() / 26));
+        for _ in 0..n {
+            let (e, a, tx) = (self.i64()?, self.i64()?, self.i64()?);
+            let added = self.byte()? == 1;
+            let v = self.value()?;
+            list.push(Datom { e, a, v, tx, added });
+        }
+        Ok(list)
+    }
+
     fn value(&mut self) -> Result<Value> {
         Ok(match self.byte()? {
             0 => Value::Bool(self.byte()? == 1),

@@ -1,8 +1,11 @@
-//! A database value: every datom as of one basis `t`, in persistent sorted indexes that
-//! share structure with the values before it, plus the full history (every assertion
-//! and retraction) for `as-of`, `since` and `history` views. Immutable: a transaction
-//! makes a new value and leaves this one as it was.
+//! A database value: every datom as of one basis `t`, plus the full history (every
+//! assertion and retraction) for `as-of`, `since` and `history` views. The datoms are a
+//! base (sorted runs read from a snapshot, shared by every value built on it: `base`)
+//! and a tail of persistent sorted sets that share structure with the values before
+//! them; reads merge the two. Immutable: a transaction makes a new value and leaves this
+//! one as it was.
 
+use super::base::{Base, merged};
 use super::datom::{AEVT, AVET, Datom, EAVT, Keyed, VAET, lower_bound};
 use super::schema::{self, Schema, t_of, tx_of};
 use super::value::{Value, ValueType};
@@ -112,6 +115,11 @@ pub(crate) struct Parts {
 pub struct Db {
     pub(crate) basis_t: i64,
     pub(crate) next_n: i64,
+    /// The datoms as of the snapshot the value was opened from.
+    base: Arc<Base>,
+    /// Datoms of the base that the tail retracted.
+    removed: OrdSet<Keyed<EAVT>>,
+    // The tail: datoms asserted (and history made) since the base.
     eavt: OrdSet<Keyed<EAVT>>,
     aevt: OrdSet<Keyed<AEVT>>,
     avet: OrdSet<Keyed<AVET>>,
@@ -129,6 +137,8 @@ impl Db {
         let db = Db {
             basis_t: 0,
             next_n: schema::FIRST_USER_N,
+            base: Arc::default(),
+            removed: OrdSet::new(),
             eavt: OrdSet::new(),
             aevt: OrdSet::new(),
             avet: OrdSet::new(),
@@ -172,10 +182,14 @@ impl Db {
                     db.vaet.insert(Keyed(d.clone()));
                 }
             } else if let Some(old) = db.current_datom(d.e, d.a, &d.v) {
-                db.eavt.remove(&Keyed(old.clone()));
-                db.aevt.remove(&Keyed(old.clone()));
-                db.avet.remove(&Keyed(old.clone()));
-                db.vaet.remove(&Keyed(old));
+                if db.eavt.remove(&Keyed(old.clone())).is_some() {
+                    db.aevt.remove(&Keyed(old.clone()));
+                    db.avet.remove(&Keyed(old.clone()));
+                    db.vaet.remove(&Keyed(old));
+                } else {
+                    // Asserted before the base: the base keeps it, the value hides it.
+                    db.removed.insert(Keyed(old));
+                }
             }
             if !no_history {
                 db.history.insert(Keyed(d));
@@ -193,8 +207,7 @@ impl Db {
 
     /// The current datom `[e a v]`, whatever the view.
     fn current_datom(&self, e: i64, a: i64, v: &Value) -> Option<Arc<Datom>> {
-        self.eavt
-            .range(lower_bound::<EAVT>(Some(e), Some(a), Some(v))..)
+        self.merged_eavt(lower_bound(Some(e), Some(a), Some(v)))
             .next()
             .filter(|k| k.0.e == e && k.0.a == a && k.0.v == *v)
             .map(|k| k.0.clone())
@@ -206,10 +219,14 @@ impl Db {
         let datoms: Vec<Arc<Datom>> = Schema::SCHEMA_ATTRS
             .iter()
             .flat_map(|a| {
-                self.aevt
-                    .range(lower_bound::<AEVT>(None, Some(*a), None)..)
-                    .take_while(move |k| k.0.a == *a)
-                    .map(|k| k.0.clone())
+                merged(
+                    &self.base.aevt,
+                    &self.removed,
+                    &self.aevt,
+                    lower_bound(None, Some(*a), None),
+                )
+                .take_while(move |k| k.0.a == *a)
+                .map(|k| k.0.clone())
             })
             .collect();
         Schema::read(datoms.iter().map(|d| d.as_ref()))
@@ -217,19 +234,70 @@ impl Db {
 
     /// The current datoms, the history and the transaction times (for snapshots).
     pub(crate) fn parts(&self) -> Parts {
+        let none = OrdSet::new();
         Parts {
-            current: self.eavt.iter().map(|k| k.0.clone()).collect(),
-            history: self.history.iter().map(|k| k.0.clone()).collect(),
+            current: self
+                .merged_eavt(lower_bound(None, None, None))
+                .map(|k| k.0.clone())
+                .collect(),
+            history: merged(
+                &self.base.history,
+                &none,
+                &self.history,
+                lower_bound(None, None, None),
+            )
+            .map(|k| k.0.clone())
+            .collect(),
             tx_times: self.tx_times.iter().copied().collect(),
         }
     }
 
-    /// A value rebuilt from `parts` (a snapshot).
+    /// The positions, in `current` (the value's datoms in EAVT order, as `parts` gives
+    /// them), of its datoms in AEVT, AVET and VAET order: what a snapshot stores so that
+    /// opening it sorts nothing.
+    pub(crate) fn orders(&self, current: &[Arc<Datom>]) -> [Vec<u32>; 3] {
+        let at: std::collections::HashMap<*const Datom, u32> = current
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (Arc::as_ptr(d), i as u32))
+            .collect();
+        let pos = |d: &Arc<Datom>| at[&Arc::as_ptr(d)];
+        [
+            merged(
+                &self.base.aevt,
+                &self.removed,
+                &self.aevt,
+                lower_bound(None, None, None),
+            )
+            .map(|k| pos(&k.0))
+            .collect(),
+            merged(
+                &self.base.avet,
+                &self.removed,
+                &self.avet,
+                lower_bound(None, None, None),
+            )
+            .map(|k| pos(&k.0))
+            .collect(),
+            merged(
+                &self.base.vaet,
+                &self.removed,
+                &self.vaet,
+                lower_bound(None, None, None),
+            )
+            .map(|k| pos(&k.0))
+            .collect(),
+        ]
+    }
+
+    /// A value whose base is `current` (in EAVT order; `orders` the other orders as
+    /// positions in it, or `None` to sort them here) and `history` (a snapshot).
     pub(crate) fn from_parts(
         basis_t: i64,
         next_n: i64,
         tx_times: Vec<(i64, i64)>,
         current: Vec<Datom>,
+        orders: Option<[Vec<u32>; 3]>,
         history: Vec<Datom>,
     ) -> Db {
         let mut db = Db::empty();
@@ -238,18 +306,11 @@ impl Db {
         db.avet = OrdSet::new();
         db.vaet = OrdSet::new();
         db.history = OrdSet::new();
-        for d in current {
-            let d = Arc::new(d);
-            db.eavt.insert(Keyed(d.clone()));
-            db.aevt.insert(Keyed(d.clone()));
-            db.avet.insert(Keyed(d.clone()));
-            if matches!(d.v, Value::Ref(_)) {
-                db.vaet.insert(Keyed(d));
-            }
-        }
-        for d in history {
-            db.history.insert(Keyed(Arc::new(d)));
-        }
+        db.base = Arc::new(Base::new(
+            current.into_iter().map(Arc::new).collect(),
+            orders,
+            history.into_iter().map(Arc::new).collect(),
+        ));
         db.schema = Arc::new(db.read_schema());
         db.basis_t = basis_t;
         db.next_n = next_n;
@@ -354,37 +415,48 @@ impl Db {
 
     fn scan(&self, index: Index, c: &Components) -> Vec<Arc<Datom>> {
         fn take<const O: u8>(
+            run: &[Keyed<O>],
+            removed: &OrdSet<Keyed<EAVT>>,
             set: &OrdSet<Keyed<O>>,
             from: Keyed<O>,
             lead: impl Fn(&Datom) -> bool,
             c: &Components,
         ) -> Vec<Arc<Datom>> {
-            set.range(from..)
+            merged(run, removed, set, from)
                 .take_while(|k| lead(&k.0))
                 .filter(|k| c.matches(&k.0))
                 .map(|k| k.0.clone())
                 .collect()
         }
+        let (base, removed) = (&self.base, &self.removed);
         match index {
             Index::Eavt => take(
+                &base.eavt,
+                removed,
                 &self.eavt,
                 lower_bound(c.e, c.e.and(c.a), c.e.and(c.a).and(c.v.as_ref())),
                 |d| c.e.is_none_or(|e| e == d.e),
                 c,
             ),
             Index::Aevt => take(
+                &base.aevt,
+                removed,
                 &self.aevt,
                 lower_bound(c.a.and(c.e), c.a, c.a.and(c.e).and(c.v.as_ref())),
                 |d| c.a.is_none_or(|a| a == d.a),
                 c,
             ),
             Index::Avet => take(
+                &base.avet,
+                removed,
                 &self.avet,
                 lower_bound(None, c.a, c.a.and(c.v.as_ref())),
                 |d| c.a.is_none_or(|a| a == d.a),
                 c,
             ),
             Index::Vaet => take(
+                &base.vaet,
+                removed,
                 &self.vaet,
                 lower_bound(None, c.v.as_ref().and(c.a), c.v.as_ref()),
                 |d| c.v.as_ref().is_none_or(|v| *v == d.v),
@@ -393,15 +465,24 @@ impl Db {
         }
     }
 
+    /// The current datoms in EAVT order from `from` on, base and tail merged.
+    fn merged_eavt<'a>(&'a self, from: Keyed<EAVT>) -> impl Iterator<Item = &'a Keyed<EAVT>> + 'a {
+        merged(&self.base.eavt, &self.removed, &self.eavt, from)
+    }
+
     /// The datoms this (filtered) view shows, matching `c`, in no particular order.
     fn filtered(&self, c: &Components) -> Vec<Arc<Datom>> {
+        // The history is only ever added to: nothing of the base's is removed.
+        let none = OrdSet::new();
+        let all = merged(
+            &self.base.history,
+            &none,
+            &self.history,
+            lower_bound(c.e, None, None),
+        );
         let history: Box<dyn Iterator<Item = &Keyed<EAVT>>> = match c.e {
-            Some(e) => Box::new(
-                self.history
-                    .range(lower_bound::<EAVT>(Some(e), None, None)..)
-                    .take_while(move |k| k.0.e == e),
-            ),
-            None => Box::new(self.history.iter()),
+            Some(e) => Box::new(all.take_while(move |k| k.0.e == e)),
+            None => Box::new(all),
         };
         match self.view {
             View::History => history
@@ -446,11 +527,15 @@ impl Db {
 
     /// The entity with unique attribute `a` equal to `v`, now.
     pub fn entity_with(&self, a: i64, v: &Value) -> Option<i64> {
-        self.avet
-            .range(lower_bound::<AVET>(None, Some(a), Some(v))..)
-            .next()
-            .filter(|k| k.0.a == a && k.0.v == *v)
-            .map(|k| k.0.e)
+        merged(
+            &self.base.avet,
+            &self.removed,
+            &self.avet,
+            lower_bound(None, Some(a), Some(v)),
+        )
+        .next()
+        .filter(|k| k.0.a == a && k.0.v == *v)
+        .map(|k| k.0.e)
     }
 
     /// The current values of `e`'s attribute `a`.
@@ -471,24 +556,31 @@ impl Db {
     /// How many current datoms have attribute `a` (and value `v`, when given), counted up
     /// to `cap`: the query planner's estimate of a pattern's size.
     pub fn count_attr(&self, a: i64, v: Option<&Value>, cap: usize) -> usize {
+        let (base, removed) = (&self.base, &self.removed);
         match v {
-            Some(v) => self
-                .avet
-                .range(lower_bound::<AVET>(None, Some(a), Some(v))..)
-                .take_while(|k| k.0.a == a && k.0.v == *v)
-                .take(cap)
-                .count(),
-            None => self
-                .aevt
-                .range(lower_bound::<AEVT>(None, Some(a), None)..)
-                .take_while(|k| k.0.a == a)
-                .take(cap)
-                .count(),
+            Some(v) => merged(
+                &base.avet,
+                removed,
+                &self.avet,
+                lower_bound(None, Some(a), Some(v)),
+            )
+            .take_while(|k| k.0.a == a && k.0.v == *v)
+            .take(cap)
+            .count(),
+            None => merged(
+                &base.aevt,
+                removed,
+                &self.aevt,
+                lower_bound(None, Some(a), None),
+            )
+            .take_while(|k| k.0.a == a)
+            .take(cap)
+            .count(),
         }
     }
 
     /// How many datoms the current value holds.
     pub fn count(&self) -> usize {
-        self.eavt.len()
+        self.base.eavt.len() - self.removed.len() + self.eavt.len()
     }
 }
