@@ -20,6 +20,7 @@ pub mod expand;
 pub mod instant;
 pub mod pull;
 pub mod query;
+mod reads;
 pub mod record;
 pub mod schema;
 pub mod snapshot;

@@ -5,13 +5,16 @@
 //!
 //! Body (version 2): the marker `-2`, basis t, next entity number, the transaction
 //! times, the current datoms (in EAVT order), their AEVT, AVET and VAET orders as
-//! positions in that list (so that opening sorts nothing), and the history datoms.
-//! Version 1 bodies (no marker, no orders) still open; their orders are sorted then.
+//! positions in that list (so that opening sorts nothing), and the history, each entry
+//! either the position of a current datom (most assertions still hold) or a datom.
+//! Version 1 bodies (no marker, no orders, every history datom written out) still open;
+//! their orders are sorted then.
 
 use super::datom::Datom;
 use super::value::{F64, Value};
 use super::value_db::Db;
 use anyhow::{Result, anyhow, bail};
+use std::sync::Arc;
 
 /// The body of `db`'s snapshot.
 pub fn encode(db: &Db) -> Vec<u8> {
@@ -20,7 +23,12 @@ pub fn encode(db: &Db) -> Vec<u8> {
         history,
         tx_times,
     } = db.parts();
-    let orders = db.orders(&current);
+    let at: std::collections::HashMap<*const Datom, u32> = current
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (Arc::as_ptr(d), i as u32))
+        .collect();
+    let orders = db.orders(|d| at[&Arc::as_ptr(d)]);
     let mut body = Vec::with_capacity(64 * (current.len() + history.len()));
     body.extend(VERSION_2.to_le_bytes());
     body.extend(db.basis_t().to_le_bytes());
@@ -37,7 +45,19 @@ pub fn encode(db: &Db) -> Vec<u8> {
             body.extend(i.to_le_bytes());
         }
     }
-    put_datoms(&mut body, &history);
+    body.extend((history.len() as u64).to_le_bytes());
+    for d in &history {
+        match at.get(&Arc::as_ptr(d)) {
+            Some(i) => {
+                body.push(1);
+                body.extend(i.to_le_bytes());
+            }
+            None => {
+                body.push(0);
+                put_datom(&mut body, d);
+            }
+        }
+    }
     body
 }
 
@@ -45,15 +65,19 @@ pub fn encode(db: &Db) -> Vec<u8> {
 /// is never negative.
 const VERSION_2: i64 = -2;
 
-fn put_datoms(body: &mut Vec<u8>, list: &[std::sync::Arc<Datom>]) {
+fn put_datoms(body: &mut Vec<u8>, list: &[Arc<Datom>]) {
     body.extend((list.len() as u64).to_le_bytes());
     for d in list {
-        body.extend(d.e.to_le_bytes());
-        body.extend(d.a.to_le_bytes());
-        body.extend(d.tx.to_le_bytes());
-        body.push(d.added as u8);
-        put_value(body, &d.v);
+        put_datom(body, d);
     }
+}
+
+fn put_datom(body: &mut Vec<u8>, d: &Datom) {
+    body.extend(d.e.to_le_bytes());
+    body.extend(d.a.to_le_bytes());
+    body.extend(d.tx.to_le_bytes());
+    body.push(d.added as u8);
+    put_value(body, &d.v);
 }
 
 /// The basis `t` of a snapshot body, read from its first bytes.
@@ -95,7 +119,25 @@ pub fn decode(body: &[u8]) -> Result<Db> {
     } else {
         None
     };
-    let history = r.datoms()?;
+    let history = if version_2 {
+        let n = r.u64()? as usize;
+        let mut history = Vec::with_capacity(n.min(body.len() / 5));
+        for _ in 0..n {
+            history.push(match r.byte()? {
+                1 => {
+                    let i = u32::from_le_bytes(r.take(4)?.try_into().expect("4 bytes"));
+                    current.get(i as usize).cloned().ok_or_else(|| {
+                        anyhow!("the history names datom {i} of {}", current.len())
+                    })?
+                }
+                0 => Arc::new(r.datom()?),
+                tag => bail!("unknown history entry tag {tag} in the snapshot"),
+            });
+        }
+        history
+    } else {
+        r.datoms()?
+    };
     Ok(Db::from_parts(
         basis_t, next_n, tx_times, current, orders, history,
     ))
@@ -173,16 +215,20 @@ impl Reader<'_> {
         String::from_utf8(self.take(n)?.to_vec())
             .map_err(|_| anyhow!("a snapshot string is not UTF-8"))
     }
-    fn datoms(&mut self) -> Result<Vec<Datom>> {
+    fn datoms(&mut self) -> Result<Vec<Arc<Datom>>> {
         let n = self.u64()? as usize;
         let mut list = Vec::with_capacity(n.min(self.bytes.len() / 26));
         for _ in 0..n {
-            let (e, a, tx) = (self.i64()?, self.i64()?, self.i64()?);
-            let added = self.byte()? == 1;
-            let v = self.value()?;
-            list.push(Datom { e, a, v, tx, added });
+            list.push(Arc::new(self.datom()?));
         }
         Ok(list)
+    }
+
+    fn datom(&mut self) -> Result<Datom> {
+        let (e, a, tx) = (self.i64()?, self.i64()?, self.i64()?);
+        let added = self.byte()? == 1;
+        let v = self.value()?;
+        Ok(Datom { e, a, v, tx, added })
     }
 
     fn value(&mut self) -> Result<Value> {

@@ -7,98 +7,11 @@
 
 use super::base::{Base, merged};
 use super::datom::{AEVT, AVET, Datom, EAVT, Keyed, VAET, lower_bound};
+pub use super::reads::{Components, Index, PointError, View};
 use super::schema::{self, Schema, t_of, tx_of};
 use super::value::{Value, ValueType};
 use imbl::{OrdSet, Vector};
-use ion_anomaly::{Category, IonError};
 use std::sync::Arc;
-
-/// Why a point in time names no `t`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PointError {
-    /// An `#inst` whose text is not an instant.
-    #[error("{0} is not an instant")]
-    NotAnInstant(String),
-    /// Neither a `t`, a transaction id nor an `#inst`.
-    #[error("expected a t, a transaction id or an #inst, found {0}")]
-    NotAPoint(String),
-}
-
-impl PointError {
-    /// The anomaly category a caller sees.
-    pub fn category(&self) -> Category {
-        match self {
-            PointError::NotAnInstant(_) | PointError::NotAPoint(_) => Category::Incorrect,
-        }
-    }
-}
-
-impl From<PointError> for IonError {
-    fn from(e: PointError) -> Self {
-        IonError::new(e.category(), e.to_string())
-    }
-}
-
-/// Which datoms a value shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    /// What is true now.
-    Current,
-    /// What was true at basis `t`.
-    AsOf(i64),
-    /// What is true now and was asserted or retracted after `t`.
-    Since(i64),
-    /// Every assertion and retraction ever made.
-    History,
-}
-
-/// An index to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Index {
-    /// Entity, attribute, value, tx.
-    Eavt,
-    /// Attribute, entity, value, tx.
-    Aevt,
-    /// Attribute, value, entity, tx.
-    Avet,
-    /// Value (refs only), attribute, entity, tx.
-    Vaet,
-}
-
-impl Index {
-    /// The index named `eavt`, `aevt`, `avet` or `vaet`.
-    pub fn parse(name: &str) -> Option<Index> {
-        Some(match name {
-            "eavt" => Index::Eavt,
-            "aevt" => Index::Aevt,
-            "avet" => Index::Avet,
-            "vaet" => Index::Vaet,
-            _ => return None,
-        })
-    }
-}
-
-/// Leading components of an index scan (unset ones match anything).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Components {
-    /// Entity.
-    pub e: Option<i64>,
-    /// Attribute.
-    pub a: Option<i64>,
-    /// Value.
-    pub v: Option<Value>,
-    /// Transaction.
-    pub tx: Option<i64>,
-}
-
-impl Components {
-    fn matches(&self, d: &Datom) -> bool {
-        self.e.is_none_or(|e| e == d.e)
-            && self.a.is_none_or(|a| a == d.a)
-            && self.v.as_ref().is_none_or(|v| *v == d.v)
-            && self.tx.is_none_or(|tx| tx == d.tx)
-    }
-}
 
 /// What a snapshot holds of a value.
 pub(crate) struct Parts {
@@ -252,16 +165,10 @@ impl Db {
         }
     }
 
-    /// The positions, in `current` (the value's datoms in EAVT order, as `parts` gives
-    /// them), of its datoms in AEVT, AVET and VAET order: what a snapshot stores so that
-    /// opening it sorts nothing.
-    pub(crate) fn orders(&self, current: &[Arc<Datom>]) -> [Vec<u32>; 3] {
-        let at: std::collections::HashMap<*const Datom, u32> = current
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (Arc::as_ptr(d), i as u32))
-            .collect();
-        let pos = |d: &Arc<Datom>| at[&Arc::as_ptr(d)];
+    /// The value's datoms in AEVT, AVET and VAET order, each as its position `pos` gives
+    /// in the EAVT list `parts` returns: what a snapshot stores so that opening it sorts
+    /// nothing.
+    pub(crate) fn orders(&self, pos: impl Fn(&Arc<Datom>) -> u32) -> [Vec<u32>; 3] {
         [
             merged(
                 &self.base.aevt,
@@ -296,9 +203,9 @@ impl Db {
         basis_t: i64,
         next_n: i64,
         tx_times: Vec<(i64, i64)>,
-        current: Vec<Datom>,
+        current: Vec<Arc<Datom>>,
         orders: Option<[Vec<u32>; 3]>,
-        history: Vec<Datom>,
+        history: Vec<Arc<Datom>>,
     ) -> Db {
         let mut db = Db::empty();
         db.eavt = OrdSet::new();
@@ -306,11 +213,7 @@ impl Db {
         db.avet = OrdSet::new();
         db.vaet = OrdSet::new();
         db.history = OrdSet::new();
-        db.base = Arc::new(Base::new(
-            current.into_iter().map(Arc::new).collect(),
-            orders,
-            history.into_iter().map(Arc::new).collect(),
-        ));
+        db.base = Arc::new(Base::new(current, orders, history));
         db.schema = Arc::new(db.read_schema());
         db.basis_t = basis_t;
         db.next_n = next_n;
