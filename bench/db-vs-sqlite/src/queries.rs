@@ -127,28 +127,38 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> 
     let mut rows = Vec::new();
     for (name, ours, theirs, arg) in queries {
         let query = ion_edn::read(ours).unwrap();
-        let reps = 20;
-        let t = Instant::now();
+        // The median of 5 rounds of 20 runs each, so that one slow round (another
+        // process, the allocator) does not decide a row.
+        let (reps, rounds) = (20, 5);
         let mut n = 0;
-        for _ in 0..reps {
-            let mut inputs = vec![Input::Db(&db)];
-            if let Some(a) = arg {
-                inputs.push(Input::Value(ion_edn::Edn::Int(a)));
+        let mut times = Vec::new();
+        for _ in 0..rounds {
+            let t = Instant::now();
+            for _ in 0..reps {
+                let mut inputs = vec![Input::Db(&db)];
+                if let Some(a) = arg {
+                    inputs.push(Input::Value(ion_edn::Edn::Int(a)));
+                }
+                let r = q(&query, inputs, &NoFunctions).await.unwrap();
+                n = match &r {
+                    ion_edn::Edn::Vector(v) => v.len(),
+                    _ => 0,
+                };
             }
-            let r = q(&query, inputs, &NoFunctions).await.unwrap();
-            n = match &r {
-                ion_edn::Edn::Vector(v) => v.len(),
-                _ => 0,
-            };
+            times.push(t.elapsed().as_secs_f64() * 1e6 / reps as f64);
         }
-        let ours_us = t.elapsed().as_secs_f64() * 1e6 / reps as f64;
+        let ours_us = median(times);
         let mut stmt = sq.prepare(theirs).unwrap();
-        let t = Instant::now();
         let mut m = 0;
-        for _ in 0..reps {
-            m = stmt.query_map([], |_| Ok(())).unwrap().count();
+        let mut times = Vec::new();
+        for _ in 0..rounds {
+            let t = Instant::now();
+            for _ in 0..reps {
+                m = stmt.query_map([], |_| Ok(())).unwrap().count();
+            }
+            times.push(t.elapsed().as_secs_f64() * 1e6 / reps as f64);
         }
-        let theirs_us = t.elapsed().as_secs_f64() * 1e6 / reps as f64;
+        let theirs_us = median(times);
         assert_eq!(n, m, "{name}: {n} rows here, {m} in SQLite");
         rows.push((format!("{name} ({n} rows)"), ours_us, theirs_us));
     }
@@ -182,4 +192,9 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> 
         rows.push((format!("q4 + an ion query fn per row ({n} calls)"), ours_us, theirs_us));
     }
     rows
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
 }
