@@ -22,6 +22,16 @@ use std::sync::Arc;
 /// Variable bindings of one row.
 pub type Row = HashMap<Arc<str>, Value>;
 
+/// A data pattern's term, read once per pattern.
+enum Term {
+    /// `_`.
+    Blank,
+    /// A variable.
+    Var(Arc<str>),
+    /// A constant.
+    Const(Value),
+}
+
 type Fut<'a, T> = Pin<Box<dyn std::future::Future<Output = Result<T, IonError>> + Send + 'a>>;
 
 /// What a query runs with.
@@ -299,6 +309,18 @@ impl<'a> Ctx<'a> {
             )));
         }
         let db = self.source(&src)?.clone();
+        // The terms read once, not once per row or datom: a variable's name is shared by
+        // every row that binds it.
+        let parsed: Vec<Term> = terms
+            .iter()
+            .map(|t| match t {
+                Edn::Symbol(s) if s == "_" => Ok(Term::Blank),
+                t => match is_var(t) {
+                    Some(v) => Ok(Term::Var(Arc::from(v))),
+                    None => constant(t).map(Term::Const),
+                },
+            })
+            .collect::<Result<_, _>>()?;
         let mut cache: HashMap<Vec<Option<Value>>, Vec<Vec<Value>>> = HashMap::new();
         let mut out = Vec::new();
         // The page's tuples seen so far, and whether each is on the page.
@@ -308,25 +330,29 @@ impl<'a> Ctx<'a> {
                 self.check_deadline()?;
             }
             // The pattern's terms as this row sees them: known values or free variables.
-            let known: Vec<Option<Value>> = terms
+            let known: Vec<Option<Value>> = parsed
                 .iter()
                 .map(|t| match t {
-                    Edn::Symbol(s) if s == "_" => Ok(None),
-                    t => match is_var(t) {
-                        Some(v) => Ok(row.get(v.as_str()).cloned()),
-                        None => constant(t).map(Some),
-                    },
+                    Term::Blank => None,
+                    Term::Var(v) => row.get(&**v).cloned(),
+                    Term::Const(c) => Some(c.clone()),
                 })
-                .collect::<Result<_, _>>()?;
+                .collect();
+            // Only the values a variable of the pattern takes are built.
+            let wanted: Vec<bool> = parsed
+                .iter()
+                .zip(&known)
+                .map(|(t, k)| matches!(t, Term::Var(_)) && k.is_none())
+                .collect();
             // Rows that know the entity rarely share it: read the index directly. Others
             // share one read per distinct set of known values (the hash join).
             let direct;
             let matches = if matches!(known.first(), Some(Some(_))) {
-                direct = scan(&db, &known, clause)?;
+                direct = scan(&db, &known, &wanted, clause)?;
                 &direct
             } else {
                 if !cache.contains_key(&known) {
-                    let found = scan(&db, &known, clause)?;
+                    let found = scan(&db, &known, &wanted, clause)?;
                     cache.insert(known.clone(), found);
                 }
                 &cache[&known]
@@ -336,16 +362,16 @@ impl<'a> Ctx<'a> {
                 // A term known before the read matched already, through the index: its
                 // binding stays as given (an ident stays a keyword, a lookup ref a
                 // lookup ref). Only variables the read bound are checked and bound.
-                for ((t, v), k) in terms.iter().zip(found).zip(&known) {
+                for ((t, v), k) in parsed.iter().zip(found).zip(&known) {
                     if k.is_some() {
                         continue;
                     }
-                    if let Some(var) = is_var(t) {
-                        match next.get(var.as_str()) {
+                    if let Term::Var(var) = t {
+                        match next.get(&**var) {
                             Some(bound) if builtins::compare(bound, v).is_ne() => continue 'datom,
                             Some(_) => {}
                             None => {
-                                next.insert(Arc::from(var), v.clone());
+                                next.insert(var.clone(), v.clone());
                             }
                         }
                     }

@@ -80,20 +80,33 @@ fn flush(
             .map(|(_, c)| shares(c, bound) || bound.is_empty())
             .collect();
         let any_connected = connected.iter().any(|c| *c);
-        let best = left
+        // Candidates with more constants first: they are likelier to be small, and each
+        // count stops at the smallest found so far (a race, exact for the winner).
+        let mut candidates: Vec<(std::cmp::Reverse<usize>, usize, &[Edn<'static>], &Db)> = left
             .iter()
             .zip(&connected)
             .filter(|(_, c)| **c || !any_connected)
             .map(|((i, clause), _)| {
                 let (db, terms) = db_pattern(clause, sources).expect("runs hold db patterns");
-                let est = estimate(db, terms, bound);
                 let constants = terms.iter().filter(|t| is_constant(t)).count();
-                // A lookup per row (None) sorts before any count.
-                (est, std::cmp::Reverse(constants), *i)
+                (std::cmp::Reverse(constants), *i, terms, db)
             })
-            .min()
-            .map(|(est, _, i)| (i, est))
-            .expect("left is not empty");
+            .collect();
+        candidates.sort_by_key(|(constants, i, ..)| (*constants, *i));
+        let mut best: Option<(Option<usize>, std::cmp::Reverse<usize>, usize)> = None;
+        for (constants, i, terms, db) in candidates {
+            let cap = match best {
+                Some((None, ..)) => break,
+                Some((Some(n), ..)) => n,
+                None => CAP,
+            };
+            // A lookup per row (None) sorts before any count.
+            let candidate = (estimate(db, terms, bound, cap), constants, i);
+            if best.is_none_or(|b| candidate < b) {
+                best = Some(candidate);
+            }
+        }
+        let best = best.map(|(est, _, i)| (i, est)).expect("left is not empty");
         let at = left
             .iter()
             .position(|(i, _)| *i == best.0)
@@ -131,7 +144,7 @@ fn db_pattern<'c>(
 
 /// The datoms a pattern's constants select (up to `CAP`), or `None` when its entity is
 /// bound or constant (or its value is bound, for a known attribute): a lookup per row.
-fn estimate(db: &Db, terms: &[Edn<'static>], bound: &HashSet<String>) -> Option<usize> {
+fn estimate(db: &Db, terms: &[Edn<'static>], bound: &HashSet<String>, cap: usize) -> Option<usize> {
     let known = |t: &Edn<'_>| is_constant(t) || is_var(t).is_some_and(|v| bound.contains(&v));
     let attr = terms.get(1).and_then(|t| match constant(t) {
         Ok(Value::Keyword(k)) => db.schema.attr(&k).map(|a| a.id),
@@ -148,7 +161,7 @@ fn estimate(db: &Db, terms: &[Edn<'static>], bound: &HashSet<String>) -> Option<
         return None;
     }
     if db.view() != View::Current {
-        return Some(CAP);
+        return Some(cap);
     }
     let value = terms
         .get(2)
@@ -163,10 +176,10 @@ fn estimate(db: &Db, terms: &[Edn<'static>], bound: &HashSet<String>) -> Option<
                 .get(&a)
                 .is_some_and(|s| s.value_type == ValueType::Ref) =>
         {
-            db.count_attr(a, None, CAP)
+            db.count_attr(a, None, cap)
         }
-        Some(a) => db.count_attr(a, value.as_ref(), CAP),
-        None => CAP,
+        Some(a) => db.count_attr(a, value.as_ref(), cap),
+        None => cap,
     })
 }
 

@@ -12,12 +12,16 @@ use crate::value_db::{Components, Db, Index};
 use ion_anomaly::IonError;
 use ion_edn::Edn;
 
-/// The datoms a pattern with `known` terms matches, as bindings `[e a v tx added]`.
+/// The datoms a pattern with `known` terms matches, as bindings `[e a v tx added]`. The
+/// value is built only where `wanted` says a variable takes it (elsewhere `false` stands
+/// in): a string or tuple value costs a copy per datom.
 pub fn scan(
     db: &Db,
     known: &[Option<Value>],
+    wanted: &[bool],
     clause: &Edn<'_>,
 ) -> Result<Vec<Vec<Value>>, IonError> {
+    let want_v = wanted.get(2).copied().unwrap_or(false);
     let entity = |v: &Value| -> Result<i64, IonError> {
         match v {
             Value::Long(n) => Ok(*n),
@@ -117,7 +121,11 @@ pub fn scan(
             vec![
                 Value::Long(d.e),
                 Value::Long(d.a),
-                binding(&d.v),
+                if want_v {
+                    binding(&d.v)
+                } else {
+                    Value::Bool(false)
+                },
                 Value::Long(d.tx),
                 Value::Bool(d.added),
             ]
