@@ -213,10 +213,14 @@ async fn main() {
     }
 }
 
-fn print_queries(query_rows: Vec<(String, f64, f64)>) {
-    println!("| query over 20,000 people | Ion Host q (µs) | SQLite (µs) | ion / sqlite |");
-    println!("|---|---|---|---|");
-    for (name, ours, theirs) in query_rows {
-        println!("| {name} | {ours:.0} | {theirs:.0} | {:.1} |", ours / theirs);
+fn print_queries(query_rows: Vec<(String, f64, f64, Option<f64>)>) {
+    println!("| query over 20,000 people | Ion Host q (µs) | SQLite (µs) | ion / sqlite | DataScript (µs) | ion / datascript |");
+    println!("|---|---|---|---|---|---|");
+    for (name, ours, theirs, peer) in query_rows {
+        let (peer, ratio) = match peer {
+            Some(p) => (format!("{p:.0}"), format!("{:.2}", ours / p)),
+            None => ("—".into(), "—".into()),
+        };
+        println!("| {name} | {ours:.0} | {theirs:.0} | {:.1} | {peer} | {ratio} |", ours / theirs);
     }
 }

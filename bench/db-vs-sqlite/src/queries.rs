@@ -47,7 +47,8 @@ fn people(n: usize) -> Vec<Person> {
 
 /// Runs the four queries (and q4 with a query function per row when `app` is given), and
 /// returns table rows (name, ours µs, sqlite µs).
-pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> {
+pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64, Option<f64>)> {
+    let datascript = datascript();
     let people = people(20_000);
     let dbs = Databases::file(dir.join("ion-q"));
     dbs.create("people").await.unwrap();
@@ -160,7 +161,11 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> 
         }
         let theirs_us = median(times);
         assert_eq!(n, m, "{name}: {n} rows here, {m} in SQLite");
-        rows.push((format!("{name} ({n} rows)"), ours_us, theirs_us));
+        let peer = datascript.get(name).map(|(us, rows)| {
+            assert_eq!(*rows, n, "{name}: {n} rows here, {rows} in DataScript");
+            *us
+        });
+        rows.push((format!("{name} ({n} rows)"), ours_us, theirs_us, peer));
     }
 
     // q4 with an ion query function called on every row (the hostile guest's truthy?).
@@ -189,7 +194,7 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> 
         let m = stmt.query_map([], |_| Ok(())).unwrap().count();
         let theirs_us = t.elapsed().as_secs_f64() * 1e6;
         assert_eq!(n, m);
-        rows.push((format!("q4 + an ion query fn per row ({n} calls)"), ours_us, theirs_us));
+        rows.push((format!("q4 + an ion query fn per row ({n} calls)"), ours_us, theirs_us, None));
     }
     rows
 }
@@ -197,4 +202,33 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64)> 
 fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
+}
+
+/// DataScript's times for the same queries on the same people (µs and rows, by query
+/// name), from `datascript.mjs` under node, when `DATASCRIPT_DIR` names an npm install of
+/// `datascript`; none otherwise.
+fn datascript() -> std::collections::HashMap<String, (f64, usize)> {
+    let Ok(dir) = std::env::var("DATASCRIPT_DIR") else {
+        return Default::default();
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("datascript.mjs");
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .env("DATASCRIPT_DIR", dir)
+        .output()
+        .expect("running node");
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(f.len(), 3, "datascript.mjs printed {line:?}");
+            (f[0].to_owned(), (f[1].parse().unwrap(), f[2].parse().unwrap()))
+        })
+        .collect()
 }
