@@ -86,7 +86,9 @@ impl Functions for NoFunctions {
         _args: Vec<Edn<'static>>,
         _db: Option<&'a Db>,
     ) -> FnFuture<'a> {
-        NoFunctions::refuse("predicate", name)
+        // Query functions serve as functions, predicates in queries and attribute and
+        // entity predicates alike: name them by what they are.
+        NoFunctions::refuse("query function", name)
     }
     fn xform<'a>(&'a self, name: &'a str, _value: Edn<'static>) -> FnFuture<'a> {
         NoFunctions::refuse("xform", name)

@@ -159,3 +159,22 @@ async fn every_inst_form_is_read_in_data_constants_and_inputs() {
     .unwrap_err();
     assert!(err.message.contains("1991-02-30"), "{}", err.message);
 }
+
+/// A function in an expression clause is a query function, not a "predicate", in its
+/// error; so is one used as a predicate.
+#[tokio::test]
+async fn an_ion_function_without_an_app_is_named_a_query_function() {
+    let db = movies().await;
+    for q in [
+        "[:find ?y :where [?m :movie/year ?x] [(my.fns/next-year ?x) ?y]]",
+        "[:find ?m :where [?m :movie/year ?x] [(my.fns/classic? ?x)]]",
+    ] {
+        let e = run(&db, q, &[]).await.unwrap_err();
+        assert!(
+            e.message.contains(": query function my.fns/")
+                && e.message.contains("cannot run: no app is loaded here"),
+            "{q}: {}",
+            e.message
+        );
+    }
+}

@@ -348,7 +348,7 @@ async fn test_errors_quote_the_clause() {
     assert_eq!(e.category, ion_anomaly::Category::Forbidden);
     assert!(
         e.message
-            .starts_with("[(my.app/pred ?n)]: predicate my.app/pred cannot run"),
+            .starts_with("[(my.app/pred ?n)]: query function my.app/pred cannot run"),
         "{}",
         e.message
     );
