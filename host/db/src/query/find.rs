@@ -58,9 +58,8 @@ pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'stat
                 .collect();
             groups.entry(group).or_default().push(key.clone());
         }
-        if groups.is_empty() && q.find.iter().all(|e| matches!(e, FindElem::Agg(..))) {
-            groups.insert(Vec::new(), Vec::new());
-        }
+        // No rows make no groups: `[:find (count ?e) …]` over nothing is `[]`, as in
+        // Datomic and DataScript (the differential test found the `[[0]]` this gave).
         for members in groups.values() {
             let mut tuple = Vec::new();
             for (i, e) in q.find.iter().enumerate() {

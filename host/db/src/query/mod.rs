@@ -15,6 +15,8 @@ mod rules;
 mod scan;
 
 #[cfg(test)]
+mod differential;
+#[cfg(test)]
 mod grammar_tests;
 #[cfg(test)]
 mod plan_tests;
