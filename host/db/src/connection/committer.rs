@@ -4,7 +4,8 @@
 //!
 //! Owns only the loop and its inbox; what a commit or a catch-up does is the connection's.
 
-use super::{Commit, Connection};
+use super::Connection;
+use super::commit::Commit;
 use crate::storage::InlineAppend;
 use ion_anomaly::IonError;
 use std::sync::Weak;
