@@ -226,16 +226,18 @@ impl Live {
         state.call.deadline = None;
     }
 
-    /// Why an instance whose call failed with `err` must not serve another.
-    pub(crate) fn discard_reason(&self, err: &wasmtime::Error) -> super::reuse::Discard {
+    /// The error a call that failed with `err` answers, and why its instance must not
+    /// serve another.
+    pub(crate) fn failure(&self, err: wasmtime::Error) -> (IonError, super::reuse::Discard) {
         use super::reuse::Discard;
-        if err.downcast_ref::<DeadlinePassed>().is_some() {
+        let why = if err.downcast_ref::<DeadlinePassed>().is_some() {
             Discard::Timeout
         } else if self.store.data().limiter.exceeded.is_some() {
             Discard::Memory
         } else {
             Discard::Trap
-        }
+        };
+        (self.error(err), why)
     }
 
     /// Turns a trap or host error from this call into the error its caller sees.

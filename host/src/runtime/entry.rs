@@ -484,27 +484,20 @@ impl LoadedApp {
                 .filter(|_| matches!(kind, CallKind::Lambda | CallKind::Web))
                 .map(Keep::Pool),
         };
-        let (mut live, instance, uses) = match keep.and_then(Keep::take) {
-            Some(mut idle) => {
-                idle.live.begin(self, request_id, fn_name.as_str(), timeout);
-                crate::metrics::metrics().instance_reused();
-                (idle.live, idle.instance, idle.uses)
-            }
-            None => match self
-                .instantiate(request_id, fn_name.as_str(), timeout)
-                .await
-            {
-                Ok((live, instance)) => (live, instance, 0),
-                Err(e) => return (refused(request_id, e), 0),
-            },
+        let (mut live, instance, uses) = match self
+            .instance_for(keep, request_id, fn_name.as_str(), timeout)
+            .await
+        {
+            Ok(x) => x,
+            Err(e) => return (refused(request_id, e), 0),
         };
         let (result, failed) = match call(&mut live, &instance, indices).await {
             Ok(Ok(v)) => (Ok(v), None),
             // An error the ion returned leaves it sound: it may serve again.
             Ok(Err(e)) => (Err(from_guest(e)), None),
             Err(e) => {
-                let why = live.discard_reason(&e);
-                (Err(live.error(e)), Some(why))
+                let (e, why) = live.failure(e);
+                (Err(e), Some(why))
             }
         };
         let memory = live.store.data().limiter.peak;

@@ -259,6 +259,28 @@ async fn sweep(pool: Weak<Pool>) {
 }
 
 impl LoadedApp {
+    /// The instance a call of `fn_name` runs in, and the calls it has served before: one
+    /// `keep` kept, readied for this call, or else a fresh one.
+    pub(crate) async fn instance_for(
+        &self,
+        keep: Option<Keep<'_>>,
+        request_id: &str,
+        fn_name: &str,
+        timeout: std::time::Duration,
+    ) -> Result<(Live, Instance, u32), crate::anomaly::IonError> {
+        match keep.and_then(Keep::take) {
+            Some(mut idle) => {
+                idle.live.begin(self, request_id, fn_name, timeout);
+                crate::metrics::metrics().instance_reused();
+                Ok((idle.live, idle.instance, idle.uses))
+            }
+            None => {
+                let (live, instance) = self.instantiate(request_id, fn_name, timeout).await?;
+                Ok((live, instance, 0))
+            }
+        }
+    }
+
     /// How many instances this app keeps idle for reuse now (0 without `:instance-reuse`).
     pub fn idle_instances(&self) -> usize {
         self.reuse.as_ref().map_or(0, |p| p.lock().len())

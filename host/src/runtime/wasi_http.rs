@@ -62,20 +62,14 @@ impl LoadedApp {
             ));
         }
         let pool = self.reuse.clone();
-        let (mut live, instance, uses) = match pool.as_ref().and_then(|p| p.take()) {
-            Some(mut idle) => {
-                idle.live
-                    .begin(self, request_id, WASI_HTTP_HANDLER, DEFAULT_CALL_TIMEOUT);
-                crate::metrics::metrics().instance_reused();
-                (idle.live, idle.instance, idle.uses)
-            }
-            None => {
-                let (live, instance) = self
-                    .instantiate(request_id, WASI_HTTP_HANDLER, DEFAULT_CALL_TIMEOUT)
-                    .await?;
-                (live, instance, 0)
-            }
-        };
+        let (mut live, instance, uses) = self
+            .instance_for(
+                pool.as_deref().map(Keep::Pool),
+                request_id,
+                WASI_HTTP_HANDLER,
+                DEFAULT_CALL_TIMEOUT,
+            )
+            .await?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let setup = (|| {
             let proxy = Proxy::new(&mut live.store, &instance)?;
@@ -104,8 +98,7 @@ impl LoadedApp {
                     Ok(())
                 }
                 Err(e) => {
-                    let why = live.discard_reason(&e);
-                    let err = live.error(e);
+                    let (err, why) = live.failure(e);
                     if let Some(pool) = &pool {
                         Keep::Pool(pool).finish(live, instance, uses + 1, Some(why));
                     }
