@@ -101,6 +101,21 @@ pub fn merged<'a, const O: u8>(
     }
 }
 
+/// Every datom of a base run (less the ones `removed`) and of a tail set, merged in order
+/// `O`.
+pub fn whole<'a, const O: u8>(
+    run: &'a [Keyed<O>],
+    removed: &'a OrdSet<Keyed<EAVT>>,
+    tail: &'a OrdSet<Keyed<O>>,
+) -> impl Iterator<Item = &'a Keyed<O>> + 'a {
+    merged(
+        run,
+        removed,
+        tail,
+        super::datom::lower_bound(None, None, None),
+    )
+}
+
 /// The iterator `merged` returns.
 struct Merged<'a, const O: u8, T: Iterator<Item = &'a Keyed<O>>> {
     base: Peekable<std::slice::Iter<'a, Keyed<O>>>,

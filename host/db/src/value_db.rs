@@ -5,7 +5,7 @@
 //! them; reads merge the two. Immutable: a transaction makes a new value and leaves this
 //! one as it was.
 
-use super::base::{Base, merged};
+use super::base::{Base, merged, whole};
 use super::datom::{AEVT, AVET, Datom, EAVT, Keyed, VAET, lower_bound};
 pub use super::reads::{Components, Index, PointError, View};
 use super::schema::{self, Schema, t_of, tx_of};
@@ -147,20 +147,15 @@ impl Db {
 
     /// The current datoms, the history and the transaction times (for snapshots).
     pub(crate) fn parts(&self) -> Parts {
+        // The history is only ever added to: nothing of the base's is removed.
         let none = OrdSet::new();
         Parts {
-            current: self
-                .merged_eavt(lower_bound(None, None, None))
+            current: whole(&self.base.eavt, &self.removed, &self.eavt)
                 .map(|k| k.0.clone())
                 .collect(),
-            history: merged(
-                &self.base.history,
-                &none,
-                &self.history,
-                lower_bound(None, None, None),
-            )
-            .map(|k| k.0.clone())
-            .collect(),
+            history: whole(&self.base.history, &none, &self.history)
+                .map(|k| k.0.clone())
+                .collect(),
             tx_times: self.tx_times.iter().copied().collect(),
         }
     }
@@ -169,31 +164,17 @@ impl Db {
     /// in the EAVT list `parts` returns: what a snapshot stores so that opening it sorts
     /// nothing.
     pub(crate) fn orders(&self, pos: impl Fn(&Arc<Datom>) -> u32) -> [Vec<u32>; 3] {
+        let (base, removed) = (&self.base, &self.removed);
         [
-            merged(
-                &self.base.aevt,
-                &self.removed,
-                &self.aevt,
-                lower_bound(None, None, None),
-            )
-            .map(|k| pos(&k.0))
-            .collect(),
-            merged(
-                &self.base.avet,
-                &self.removed,
-                &self.avet,
-                lower_bound(None, None, None),
-            )
-            .map(|k| pos(&k.0))
-            .collect(),
-            merged(
-                &self.base.vaet,
-                &self.removed,
-                &self.vaet,
-                lower_bound(None, None, None),
-            )
-            .map(|k| pos(&k.0))
-            .collect(),
+            whole(&base.aevt, removed, &self.aevt)
+                .map(|k| pos(&k.0))
+                .collect(),
+            whole(&base.avet, removed, &self.avet)
+                .map(|k| pos(&k.0))
+                .collect(),
+            whole(&base.vaet, removed, &self.vaet)
+                .map(|k| pos(&k.0))
+                .collect(),
         ]
     }
 
