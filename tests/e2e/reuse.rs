@@ -7,10 +7,9 @@
 use crate::server::{Server, TOKEN, agent};
 use crate::support::{app, host};
 use base64::Engine as _;
-use ion_host::config::{EnvironmentMap, IonConfig};
-use ion_host::runtime::{AppContext, LambdaContext, LoadedApp, Placement, Runtime};
+use ion_host::runtime::LoadedApp;
 use ion_host::serve::{Node, Slot};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const HOSTILE: &str = "tests/guests/hostile";
 const WASI_HTTP: &str = "tests/guests/wasi-http";
@@ -227,34 +226,9 @@ fn a_plain_wasi_http_component_is_reused_only_when_its_config_asks() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-fn ctx() -> LambdaContext {
-    LambdaContext {
-        aws_request_id: "req".into(),
-        function_name: "g1-calls".into(),
-        function_version: "$LATEST".into(),
-        invoked_function_arn: String::new(),
-        log_group_name: String::new(),
-        log_stream_name: String::new(),
-        memory_limit_in_mb: 128,
-        deadline_ms: 0,
-        identity: None,
-        client_context: None,
-    }
-}
-
-async fn load(runtime: &Runtime, config: &str) -> LoadedApp {
-    let config = IonConfig::parse(config, Path::new("reuse.edn")).unwrap();
-    let bytes = std::fs::read(app(HOSTILE).join("target/ion/app.wasm")).unwrap();
-    let env = EnvironmentMap::parse("{}", "test").unwrap();
-    let context = AppContext::new(&config, Placement::new(Some("g1"), env)).unwrap();
-    LoadedApp::load(runtime, bytes, config, context)
-        .await
-        .unwrap()
-}
-
 async fn call(app: &LoadedApp) -> String {
     let out = app
-        .call_lambda("calls", "\"x\"", ctx())
+        .call_lambda("calls", "\"x\"", crate::runtime::ctx("calls"))
         .await
         .result
         .unwrap();
@@ -263,16 +237,20 @@ async fn call(app: &LoadedApp) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_swap_drains_the_old_revisions_instances() {
-    let runtime = Runtime::new(Default::default()).unwrap();
     let config = config_with_reuse(":max-count 100");
-    let old = load(&runtime, &config).await;
+    let load = async || {
+        crate::runtime::load_with(HOSTILE, Some(&config), "{}")
+            .await
+            .unwrap()
+    };
+    let old = load().await;
     assert_eq!(
         (call(&old).await, call(&old).await),
         ("1".into(), "2".into())
     );
     assert_eq!(old.idle_instances(), 1);
     let node = Node::new(Slot::new(old.clone(), "A".into()), "g1".into());
-    let new = load(&runtime, &config).await;
+    let new = load().await;
     node.swap(Some(Slot::new(new.clone(), "B".into())));
     assert_eq!(old.idle_instances(), 0);
     // A call still running on the old revision finishes in a fresh instance, which is

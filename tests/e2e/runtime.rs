@@ -13,7 +13,9 @@ fn runtime() -> &'static Runtime {
     RT.get_or_init(|| Runtime::new(Default::default()).unwrap())
 }
 
-async fn load_with(
+/// Loads test app `app_name` with `config_text` (default: its own ion-config.edn) and
+/// environment map `env_map` on the tests' shared runtime, in compute group `g1`.
+pub(crate) async fn load_with(
     app_name: &str,
     config_text: Option<&str>,
     env_map: &str,
@@ -33,7 +35,8 @@ async fn hostile() -> LoadedApp {
     load_with("tests/guests/hostile", None, "{}").await.unwrap()
 }
 
-fn ctx(name: &str) -> LambdaContext {
+/// The Lambda context of a call of lambda `name` in group `g1`.
+pub(crate) fn ctx(name: &str) -> LambdaContext {
     LambdaContext {
         aws_request_id: format!("req-{name}"),
         function_name: format!("g1-{name}"),
