@@ -106,6 +106,11 @@ pub struct Metrics {
     instances_reused: Counter,
     instances_discarded: Family<DiscardLabels, Counter>,
     compile_cache: Family<CacheLabels, Counter>,
+    /// The database segment cache's counters (kept by `ion_db::segment`), by result.
+    db_cache: Family<CacheLabels, Counter>,
+    db_cache_bytes: Gauge,
+    /// Serialises bringing `db_cache` up to the segment cache's own counters.
+    db_cache_sync: std::sync::Mutex<()>,
     deploy_steps: Family<StepLabels, Counter>,
     deploy_step_seconds: Family<StepLabels, Histogram>,
     transactions: Family<DbLabels, Counter>,
@@ -152,6 +157,9 @@ impl Metrics {
             instances_reused: Counter::default(),
             instances_discarded: Family::default(),
             compile_cache: Family::default(),
+            db_cache: Family::default(),
+            db_cache_bytes: Gauge::default(),
+            db_cache_sync: std::sync::Mutex::new(()),
             deploy_steps: Family::default(),
             deploy_step_seconds: Family::new_with_constructor(seconds),
             transactions: Family::default(),
@@ -220,6 +228,16 @@ impl Metrics {
             m.compile_cache.clone(),
         );
         r.register(
+            "db_segment_cache",
+            "Database index segment reads, by result (hit, miss) and segments evicted (eviction), ION_DB_CACHE_BYTES bounds the cache",
+            m.db_cache.clone(),
+        );
+        r.register(
+            "db_segment_cache_bytes",
+            "Decoded index segments the cache holds now",
+            m.db_cache_bytes.clone(),
+        );
+        r.register(
             "deploy_steps",
             "Deploy steps taken on this node, by step and outcome",
             m.deploy_steps.clone(),
@@ -255,10 +273,28 @@ impl Metrics {
 
     /// The text exposition (OpenMetrics), as `GET /metrics` serves it.
     pub fn encode(&self) -> String {
+        self.sync_db_cache();
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String does not fail");
         out
+    }
+
+    /// Brings the segment cache's counters into the registry.
+    fn sync_db_cache(&self) {
+        let _one = self.db_cache_sync.lock();
+        let now = ion_db::segment::cache_stats();
+        for (result, n) in [
+            ("hit", now.hits),
+            ("miss", now.misses),
+            ("eviction", now.evictions),
+        ] {
+            let c = self.db_cache.get_or_create(&CacheLabels {
+                result: result.into(),
+            });
+            c.inc_by(n.saturating_sub(c.get()));
+        }
+        self.db_cache_bytes.set(now.bytes as i64);
     }
 
     /// Calls made on this node so far, every ion together.

@@ -217,8 +217,13 @@ fn increments(
     ts
 }
 
-/// The shared view, then 900 concurrent increments in one gapless order.
+/// The shared view, then 900 concurrent increments in one gapless order, with the nodes
+/// indexing every 8 KiB of log (a new index root every few dozen transactions, built by
+/// one node or another and adopted by the rest, while reads go through its segments).
 fn one_database_for_the_group(dir: &Path, storage: &str, env: &[(&str, &str)]) {
+    let mut env = env.to_vec();
+    env.push(("ION_DB_INDEX_EVERY", "8KiB"));
+    let env = &env[..];
     let nodes = group(dir, storage, env);
     // A transaction through any node is visible through HTTP Direct on every node.
     for (i, n) in nodes.iter().enumerate() {
@@ -245,6 +250,23 @@ fn one_database_for_the_group(dir: &Path, storage: &str, env: &[(&str, &str)]) {
     for n in &nodes {
         assert_eq!(visible(&n.http, t0 + 900), (t0 + 900, 903));
     }
+    // The nodes read index segments from storage through their caches.
+    let misses: u64 = nodes
+        .iter()
+        .map(|n| {
+            let mut r = agent()
+                .get(format!("{}/metrics", n.admin))
+                .header("authorization", format!("Bearer {}", crate::server::TOKEN))
+                .call()
+                .unwrap();
+            let text = r.body_mut().read_to_string().unwrap();
+            text.lines()
+                .find(|l| l.starts_with("ion_db_segment_cache_total{result=\"miss\"}"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .map_or(0, |n| n.parse().unwrap())
+        })
+        .sum();
+    assert!(misses > 0, "no node read an index segment from storage");
     // Every node, and the log in storage, hold the same datoms.
     let from_storage = db(dir, storage, env, &["datoms", "shared", "aevt", ":inc/id"]);
     assert_eq!(from_storage.matches('[').count() - 1, 903, "{from_storage}");
@@ -309,6 +331,18 @@ fn a_group_on_postgres_is_one_database_in_one_order() {
     let rows = pg.psql("SELECT count(*), min(t), max(t) FROM ion_log");
     let parts: Vec<i64> = rows.split('|').map(|p| p.parse().unwrap()).collect();
     assert_eq!(parts[0], parts[2] - parts[1] + 1, "{rows}");
+    // And the indexes are segments in PostgreSQL, under a root of a recent t.
+    let segments: i64 = pg
+        .psql("SELECT count(*) FROM ion_segments")
+        .parse()
+        .unwrap();
+    assert!(segments > 5, "{segments} segments");
+    let root_t: i64 = pg.psql("SELECT max(t) FROM ion_snapshots").parse().unwrap();
+    assert!(
+        root_t > parts[2] - 200,
+        "the newest root is at t {root_t} of {}",
+        parts[2]
+    );
 }
 
 #[test]

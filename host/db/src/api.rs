@@ -23,7 +23,7 @@ pub fn read(text: &str, what: &str) -> Result<Edn<'static>, IonError> {
 pub fn resolve_eid(db: &Db, e: &Edn<'_>) -> Result<i64, IonError> {
     match entity_ref(db, e)? {
         ERef::Id(id) => Ok(id),
-        ERef::Lookup(a, v) => db.entity_with(a, &v).ok_or_else(|| {
+        ERef::Lookup(a, v) => db.entity_with(a, &v)?.ok_or_else(|| {
             IonError::new(
                 Category::NotFound,
                 format!("lookup ref {} names no entity", ion_edn::print(e)),
@@ -77,7 +77,7 @@ pub fn datoms_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, IonErr
     let offset = int_opt(request, "offset")?.unwrap_or(0);
     let limit = int_opt(request, "limit")?.unwrap_or(1000);
     let out = db
-        .datoms(index, &c)
+        .datoms(index, &c)?
         .into_iter()
         .skip(offset)
         .take(limit)
@@ -204,7 +204,7 @@ pub fn index_range_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, I
         ..Default::default()
     };
     let out = db
-        .datoms(Index::Avet, &c)
+        .datoms(Index::Avet, &c)?
         .into_iter()
         .filter(|d| {
             start.as_ref().is_none_or(|s| d.v >= *s) && end.as_ref().is_none_or(|e| d.v < *e)
@@ -227,7 +227,7 @@ pub fn tx_range_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, IonE
     let (start, end) = (t_of("start")?, t_of("end")?);
     let mut by_t: std::collections::BTreeMap<i64, Vec<Edn<'static>>> =
         std::collections::BTreeMap::new();
-    for d in db.history().datoms(Index::Eavt, &Components::default()) {
+    for d in db.history().datoms(Index::Eavt, &Components::default())? {
         let t = super::schema::t_of(d.tx);
         if t == 0 || start.is_some_and(|s| t < s) || end.is_some_and(|e| t >= e) {
             continue;

@@ -103,7 +103,8 @@ impl Connection {
         let (mut db, mut cursor) = match storage.load_snapshot().await? {
             Some(s) => {
                 let cursor = s.cursor;
-                match blocking(move || snapshot::decode(&s.bytes)).await {
+                let source = storage.segments();
+                match blocking(move || snapshot::decode(&s.bytes, source)).await {
                     Ok(db) => (db, cursor),
                     Err(e) => {
                         tracing::warn!(
@@ -116,13 +117,14 @@ impl Connection {
             }
             None => (Db::empty(), Cursor::default()),
         };
-        let mut transactions = 0;
+        let (mut transactions, mut replayed) = (0, 0);
         loop {
             let (records, next) = storage.read(cursor, READ_BATCH).await?;
             if records.is_empty() {
                 break;
             }
             transactions += records.len();
+            replayed += records.iter().map(|r| r.bytes.len() as u64).sum::<u64>();
             db = blocking(move || {
                 for r in &records {
                     record::apply(&mut db, &r.bytes)
@@ -163,7 +165,8 @@ impl Connection {
             observer,
             snapshot_every,
             snapshotting: Arc::default(),
-            log_since_snapshot: AtomicU64::new(0),
+            // A tail replayed at open counts toward the next indexing.
+            log_since_snapshot: AtomicU64::new(replayed),
         });
         let weak = Arc::downgrade(&conn);
         match outbox {
@@ -309,10 +312,34 @@ impl Connection {
         }
     }
 
-    /// Writes a snapshot of the current value now (the next open replays only what
-    /// follows it).
+    /// Indexes the current value now: its tail goes into segments under a new root, so
+    /// the next open reads the root and replays only what follows it.
     pub async fn snapshot(&self) -> Result<(), IonError> {
-        save_snapshot(&*self.storage, &self.name, self.durable.load_full()).await
+        let indexed =
+            save_index(self.storage.clone(), &self.name, self.durable.load_full()).await?;
+        let _ = self.committer.send(Msg::Rebase(Box::new(indexed)));
+        Ok(())
+    }
+
+    /// Makes the durable head stand on `indexed`'s base (the same datoms, a shorter
+    /// tail), if it is newer than the head's own; the committer calls it, so no commit
+    /// installs a value meanwhile.
+    fn rebase(&self, indexed: &Db) {
+        let durable = self.durable.load_full();
+        if durable.db.indexed_t() >= indexed.basis_t() || durable.db.basis_t() < indexed.basis_t() {
+            return;
+        }
+        match durable.db.rebased(indexed) {
+            Ok(db) => {
+                self.durable.store(Arc::new(Durable {
+                    db,
+                    cursor: durable.cursor,
+                }));
+                // Transactions in flight were built on the old value: they run again.
+                self.new_generation();
+            }
+            Err(e) => tracing::warn!(db = self.name, "cannot move to the new index root: {e}"),
+        }
     }
 
     fn storage_error(&self, e: StorageError) -> IonError {
@@ -352,6 +379,7 @@ impl Connection {
                 return Ok(applied);
             }
             applied += records.len();
+            self.note_log(records.iter().map(|r| r.bytes.len() as u64).sum());
             let mut db = durable.db.clone();
             let name = self.name.clone();
             let db = blocking(move || {
@@ -370,21 +398,82 @@ impl Connection {
     }
 }
 
-/// Encodes `durable`'s value off the async workers and saves it as database `name`'s
-/// newest snapshot.
-async fn save_snapshot(
-    storage: &dyn DbStorage,
+/// A value with `durable`'s datoms up to an index root newer than its own, with an empty
+/// tail: the root another node wrote, when storage holds one `durable` has reached, else
+/// one indexed here (see `save_index`).
+async fn index_or_adopt(
+    storage: Arc<dyn DbStorage>,
     name: &str,
     durable: Arc<Durable>,
-) -> Result<(), IonError> {
+) -> Result<Db, IonError> {
+    let (ours, t) = (durable.db.indexed_t(), durable.db.basis_t());
+    if let Some(root) = storage.load_snapshot().await.map_err(|e| named(name, e))?
+        && root.cursor.t > ours
+        && root.cursor.t <= t
+    {
+        let source = storage.segments();
+        match blocking(move || snapshot::decode(&root.bytes, source)).await {
+            Ok(db) if db.tail_datoms() == 0 && db.basis_t() > ours => return Ok(db),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(db = name, "ignoring the newest index root: {e:#}"),
+        }
+    }
+    save_index(storage, name, durable).await
+}
+
+/// Indexes `durable`'s value: folds its tail into segments (built on a blocking thread,
+/// written as they come, several at once), then saves the root that lists them as
+/// database `name`'s newest, once every segment is durable. Returns the indexed value.
+async fn save_index(
+    storage: Arc<dyn DbStorage>,
+    name: &str,
+    durable: Arc<Durable>,
+) -> Result<Db, IonError> {
+    use futures_util::{StreamExt as _, TryStreamExt as _};
     let cursor = durable.cursor;
-    let bytes = blocking(move || Ok(snapshot::encode(&durable.db)))
-        .await
-        .map_err(|e| IonError::new(Category::Fault, e.to_string()))?;
+    let source = storage.segments();
+    let (tx, mut rx) = mpsc::channel::<(crate::segment::Key, Vec<u8>)>(16);
+    let describe = source.describe().to_owned();
+    let build = tokio::task::spawn_blocking(move || {
+        crate::indexing::index(
+            &durable.db,
+            source,
+            crate::indexing::DEFAULT_SIZE,
+            &mut |k, b| {
+                tx.blocking_send((k, b)).map_err(|_| {
+                    StorageError::unavailable(
+                        &describe,
+                        "indexing stopped: writing a segment failed",
+                    )
+                })
+            },
+        )
+    });
+    let writes = futures_util::stream::poll_fn(|cx| rx.poll_recv(cx))
+        .map(|(key, bytes)| storage.put_segment(key, bytes))
+        .buffer_unordered(8)
+        .try_for_each(|()| std::future::ready(Ok(())));
+    let (built, written) = tokio::join!(build, writes);
+    written.map_err(|e| named(name, e))?;
+    let indexed = built
+        .map_err(|e| {
+            IonError::new(
+                Category::Fault,
+                format!("database {name}: indexing failed: {e}"),
+            )
+        })?
+        .map_err(|e| named(name, e))?;
+    let bytes = crate::root::encode(&indexed).ok_or_else(|| {
+        IonError::new(
+            Category::Fault,
+            format!("database {name}: indexing left a segment in memory"),
+        )
+    })?;
     storage
         .save_snapshot(Snapshot { cursor, bytes })
         .await
-        .map_err(|e| named(name, e))
+        .map_err(|e| named(name, e))?;
+    Ok(indexed)
 }
 
 /// `e` as an anomaly that names database `name`.

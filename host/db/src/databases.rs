@@ -14,8 +14,24 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::OnceCell;
 
-/// Log bytes written after the last snapshot that make the next one worth writing.
+/// Log bytes written after the last index root that make the next indexing worth doing
+/// (`ION_DB_INDEX_EVERY` sets it: a size such as `16MiB`).
 pub const SNAPSHOT_EVERY_BYTES: u64 = 64 << 20;
+
+/// The indexing trigger: `ION_DB_INDEX_EVERY`, or the default. A value that is not a
+/// size is reported and the default used.
+fn index_every() -> u64 {
+    match std::env::var("ION_DB_INDEX_EVERY") {
+        Ok(text) => super::segment::parse_bytes(&text).unwrap_or_else(|| {
+            tracing::error!(
+                value = text,
+                "ION_DB_INDEX_EVERY: expected a size such as 67108864, 64MiB or 1GiB; using 64MiB"
+            );
+            SNAPSHOT_EVERY_BYTES
+        }),
+        Err(_) => SNAPSHOT_EVERY_BYTES,
+    }
+}
 
 type Open = Mutex<HashMap<String, Arc<OnceCell<Arc<Connection>>>>>;
 
@@ -60,7 +76,7 @@ impl Databases {
         Databases {
             storage,
             open,
-            snapshot_every: SNAPSHOT_EVERY_BYTES,
+            snapshot_every: index_every(),
             observer: Arc::new(NoObserver),
             notified,
         }

@@ -62,27 +62,31 @@ impl<const O: u8> PartialOrd for Keyed<O> {
 }
 impl<const O: u8> Ord for Keyed<O> {
     fn cmp(&self, other: &Self) -> Ordering {
-        let (a, b) = (&self.0, &other.0);
-        let head = match O {
-            EAVT => {
-                a.e.cmp(&b.e)
-                    .then(a.a.cmp(&b.a))
-                    .then_with(|| a.v.cmp(&b.v))
-            }
-            AEVT => {
-                a.a.cmp(&b.a)
-                    .then(a.e.cmp(&b.e))
-                    .then_with(|| a.v.cmp(&b.v))
-            }
-            AVET => {
-                a.a.cmp(&b.a)
-                    .then_with(|| a.v.cmp(&b.v))
-                    .then(a.e.cmp(&b.e))
-            }
-            _ => a.v.cmp(&b.v).then(a.a.cmp(&b.a)).then(a.e.cmp(&b.e)),
-        };
-        head.then(a.tx.cmp(&b.tx)).then(a.added.cmp(&b.added))
+        order::<O>(&self.0, &other.0)
     }
+}
+
+/// How datoms `a` and `b` compare in index order `O`.
+pub fn order<const O: u8>(a: &Datom, b: &Datom) -> Ordering {
+    let head = match O {
+        EAVT => {
+            a.e.cmp(&b.e)
+                .then(a.a.cmp(&b.a))
+                .then_with(|| a.v.cmp(&b.v))
+        }
+        AEVT => {
+            a.a.cmp(&b.a)
+                .then(a.e.cmp(&b.e))
+                .then_with(|| a.v.cmp(&b.v))
+        }
+        AVET => {
+            a.a.cmp(&b.a)
+                .then_with(|| a.v.cmp(&b.v))
+                .then(a.e.cmp(&b.e))
+        }
+        _ => a.v.cmp(&b.v).then(a.a.cmp(&b.a)).then(a.e.cmp(&b.e)),
+    };
+    head.then(a.tx.cmp(&b.tx)).then(a.added.cmp(&b.added))
 }
 
 /// The least datom whose leading components (in order `O`) are `prefix`: where a range

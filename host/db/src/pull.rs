@@ -36,7 +36,7 @@ pub async fn pull(
                 e: Some(e),
                 ..Default::default()
             },
-        )
+        )?
         .is_empty();
     if !has_any {
         return Ok(Edn::Nil);
@@ -146,7 +146,7 @@ fn pull_entity<'a>(
                             e: Some(e),
                             ..Default::default()
                         },
-                    );
+                    )?;
                     let mut attrs: Vec<i64> = datoms.iter().map(|d| d.a).collect();
                     attrs.dedup();
                     for a in attrs {
@@ -217,12 +217,12 @@ async fn pull_attr(
                 a: Some(attr.id),
                 ..Default::default()
             },
-        )
+        )?
         .into_iter()
         .map(|d| Value::Ref(d.e))
         .collect()
     } else {
-        db.values(e, attr.id)
+        db.values(e, attr.id)?
     };
     if values.is_empty() {
         return Ok(None);

@@ -80,6 +80,6 @@ pub fn apply(db: &mut Db, bytes: &[u8]) -> Result<()> {
             added: *added,
         });
     }
-    db.apply(&datoms, t, next_n, instant);
+    db.apply(&datoms, t, next_n, instant)?;
     Ok(())
 }

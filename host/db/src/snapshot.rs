@@ -11,24 +11,25 @@
 //! their orders are sorted then.
 
 use super::datom::Datom;
+use super::segment::SegmentSource;
 use super::value::{F64, Value};
 use super::value_db::Db;
 use anyhow::{Result, anyhow, bail};
 use std::sync::Arc;
 
 /// The body of `db`'s snapshot.
-pub fn encode(db: &Db) -> Vec<u8> {
+pub fn encode(db: &Db) -> Result<Vec<u8>> {
     let super::value_db::Parts {
         current,
         history,
         tx_times,
-    } = db.parts();
+    } = db.parts()?;
     let at: std::collections::HashMap<*const Datom, u32> = current
         .iter()
         .enumerate()
         .map(|(i, d)| (Arc::as_ptr(d), i as u32))
         .collect();
-    let orders = db.orders(|d| at[&Arc::as_ptr(d)]);
+    let orders = db.orders(|d| at[&Arc::as_ptr(d)])?;
     let mut body = Vec::with_capacity(64 * (current.len() + history.len()));
     body.extend(VERSION_2.to_le_bytes());
     body.extend(db.basis_t().to_le_bytes());
@@ -58,7 +59,7 @@ pub fn encode(db: &Db) -> Vec<u8> {
             }
         }
     }
-    body
+    Ok(body)
 }
 
 /// The first 8 bytes of a version 2 body; a version 1 body starts with its basis t, which
@@ -72,7 +73,7 @@ fn put_datoms(body: &mut Vec<u8>, list: &[Arc<Datom>]) {
     }
 }
 
-fn put_datom(body: &mut Vec<u8>, d: &Datom) {
+pub(crate) fn put_datom(body: &mut Vec<u8>, d: &Datom) {
     body.extend(d.e.to_le_bytes());
     body.extend(d.a.to_le_bytes());
     body.extend(d.tx.to_le_bytes());
@@ -84,15 +85,18 @@ fn put_datom(body: &mut Vec<u8>, d: &Datom) {
 pub fn basis_t(body: &[u8]) -> Option<i64> {
     let word = |at: usize| Some(i64::from_le_bytes(body.get(at..at + 8)?.try_into().ok()?));
     match word(0)? {
-        VERSION_2 => word(8),
+        VERSION_2 | super::root::VERSION_3 => word(8),
         t => Some(t),
     }
 }
 
-/// The value a snapshot body holds.
-pub fn decode(body: &[u8]) -> Result<Db> {
+/// The value a snapshot body (or an index root, whose segments `source` reads) holds.
+pub fn decode(body: &[u8], source: Arc<dyn SegmentSource>) -> Result<Db> {
     let mut r = Reader { bytes: body, at: 0 };
     let first = r.i64()?;
+    if first == super::root::VERSION_3 {
+        return super::root::decode(body, source);
+    }
     let version_2 = first == VERSION_2;
     let basis_t = if version_2 { r.i64()? } else { first };
     let next_n = r.i64()?;
@@ -140,7 +144,7 @@ pub fn decode(body: &[u8]) -> Result<Db> {
     };
     Ok(Db::from_parts(
         basis_t, next_n, tx_times, current, orders, history,
-    ))
+    )?)
 }
 
 fn put_str(out: &mut Vec<u8>, tag: u8, s: &str) {
@@ -185,13 +189,17 @@ fn put_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8]> {
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, at: 0 }
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8]> {
         let s = self
             .bytes
             .get(self.at..self.at + n)
@@ -202,12 +210,12 @@ impl Reader<'_> {
     fn byte(&mut self) -> Result<u8> {
         Ok(self.take(1)?[0])
     }
-    fn u64(&mut self) -> Result<u64> {
+    pub(crate) fn u64(&mut self) -> Result<u64> {
         Ok(u64::from_le_bytes(
             self.take(8)?.try_into().expect("8 bytes"),
         ))
     }
-    fn i64(&mut self) -> Result<i64> {
+    pub(crate) fn i64(&mut self) -> Result<i64> {
         Ok(self.u64()? as i64)
     }
     fn string(&mut self) -> Result<String> {
@@ -224,7 +232,7 @@ impl Reader<'_> {
         Ok(list)
     }
 
-    fn datom(&mut self) -> Result<Datom> {
+    pub(crate) fn datom(&mut self) -> Result<Datom> {
         let (e, a, tx) = (self.i64()?, self.i64()?, self.i64()?);
         let added = self.byte()? == 1;
         let v = self.value()?;

@@ -64,7 +64,7 @@ pub async fn transact(
             _ => None,
         })
         .unwrap_or(now_ms);
-    let db_after = db.with_datoms(&datoms, t, tx.next_n, instant);
+    let db_after = db.with_datoms(&datoms, t, tx.next_n, instant)?;
     check_new_attributes(&db_after, &datoms)?;
     check_attr_preds(&db_after, &datoms, fns).await?;
     check_entity_preds(&db_after, &tx.ensure, fns).await?;
@@ -126,7 +126,7 @@ impl<'a> Resolver<'a> {
                     }
                     if let Op::Cas(_, _, old, _) = op {
                         let old = old.as_ref().map(|o| self.value(a, o)).transpose()?;
-                        let now = self.db.values(e, *a).into_iter().next();
+                        let now = self.db.values(e, *a)?.into_iter().next();
                         if now != old {
                             return Err(conflict(format!(
                                 ":db/cas failed on entity {e} :{}: its value is {}, the transaction expected {}",
@@ -157,7 +157,7 @@ impl<'a> Resolver<'a> {
                                 ion_edn::print(&v.to_edn())
                             )));
                         }
-                        if let Some(owner) = self.db.entity_with(*a, &v)
+                        if let Some(owner) = self.db.entity_with(*a, &v)?
                             && owner != e
                         {
                             return Err(conflict(format!(
@@ -177,7 +177,7 @@ impl<'a> Resolver<'a> {
                             retracts.insert((e, *a, v));
                         }
                         None => {
-                            for v in self.db.values(e, *a) {
+                            for v in self.db.values(e, *a)? {
                                 retracts.insert((e, *a, v));
                             }
                         }
@@ -197,7 +197,7 @@ impl<'a> Resolver<'a> {
                     e: Some(e),
                     ..Default::default()
                 },
-            ) {
+            )? {
                 if self.db.schema.attrs.get(&d.a).is_some_and(|a| a.component)
                     && let Value::Ref(child) = d.v
                 {
@@ -211,7 +211,7 @@ impl<'a> Resolver<'a> {
                     v: Some(Value::Ref(e)),
                     ..Default::default()
                 },
-            ) {
+            )? {
                 retracts.insert((d.e, d.a, d.v.clone()));
             }
         }
@@ -224,7 +224,7 @@ impl<'a> Resolver<'a> {
                     ion_edn::print(&v.to_edn())
                 )));
             }
-            if self.db.values(*e, *a).contains(v) {
+            if self.db.values(*e, *a)?.contains(v) {
                 datoms.push(Datom {
                     e: *e,
                     a: *a,
@@ -236,7 +236,7 @@ impl<'a> Resolver<'a> {
         }
         for (e, a, v) in adds.into_keys() {
             let attr = &self.db.schema.attrs[&a];
-            let now = self.db.values(e, a);
+            let now = self.db.values(e, a)?;
             if now.contains(&v) {
                 continue;
             }
@@ -291,7 +291,7 @@ impl<'a> Resolver<'a> {
                 VRef::Entity(ERef::Temp(_)) => continue,
                 VRef::Entity(e) => Value::Ref(self.entity(e)?),
             };
-            if let Some(existing) = self.db.entity_with(*a, &value) {
+            if let Some(existing) = self.db.entity_with(*a, &value)? {
                 match self.temps.insert(temp.clone(), existing) {
                     Some(other) if other != existing => {
                         return Err(conflict(format!(
@@ -318,7 +318,7 @@ impl<'a> Resolver<'a> {
                     id
                 }
             },
-            ERef::Lookup(a, v) => self.db.entity_with(*a, v).ok_or_else(|| {
+            ERef::Lookup(a, v) => self.db.entity_with(*a, v)?.ok_or_else(|| {
                 IonError::new(
                     Category::NotFound,
                     format!(
@@ -345,8 +345,8 @@ fn check_new_attributes(db: &Db, datoms: &[Datom]) -> Result<(), IonError> {
         .iter()
         .filter(|d| d.added && d.a == schema::VALUE_TYPE)
     {
-        if db.values(d.e, schema::CARDINALITY).is_empty()
-            || db.values(d.e, schema::IDENT).is_empty()
+        if db.values(d.e, schema::CARDINALITY)?.is_empty()
+            || db.values(d.e, schema::IDENT)?.is_empty()
         {
             return Err(incorrect(format!(
                 "attribute entity {} needs :db/ident, :db/valueType and :db/cardinality",
@@ -402,21 +402,21 @@ async fn check_entity_preds(
             .get(spec)
             .cloned()
             .unwrap_or_else(|| spec.to_string());
-        for attr in db.values(*spec, schema::ENTITY_ATTRS) {
+        for attr in db.values(*spec, schema::ENTITY_ATTRS)? {
             let Value::Keyword(name) = &attr else {
                 continue;
             };
-            let has = db
-                .schema
-                .attr(name)
-                .is_some_and(|a| !db.values(*e, a.id).is_empty());
+            let has = match db.schema.attr(name) {
+                Some(a) => !db.values(*e, a.id)?.is_empty(),
+                None => false,
+            };
             if !has {
                 return Err(incorrect(format!(
                     "entity {e} fails :db/ensure :{spec_name}: it lacks required attribute :{name}"
                 )));
             }
         }
-        for pred in db.values(*spec, schema::ENTITY_PREDS) {
+        for pred in db.values(*spec, schema::ENTITY_PREDS)? {
             let Value::Symbol(pred) = pred else { continue };
             let ok = fns.predicate(&pred, vec![Edn::Int(*e)], Some(db)).await?;
             if ok != Edn::Bool(true) {

@@ -5,10 +5,11 @@
 //! them; reads merge the two. Immutable: a transaction makes a new value and leaves this
 //! one as it was.
 
-use super::base::{Base, merged, whole};
+use super::base::{Base, Trouble, merged, whole};
 use super::datom::{AEVT, AVET, Datom, EAVT, Keyed, VAET, lower_bound};
 pub use super::reads::{Components, Index, PointError, View};
 use super::schema::{self, Schema, t_of, tx_of};
+use super::storage::StorageError;
 use super::value::{Value, ValueType};
 use imbl::{OrdSet, Vector};
 use std::sync::Arc;
@@ -23,23 +24,36 @@ pub(crate) struct Parts {
     pub tx_times: Vec<(i64, i64)>,
 }
 
+/// One transaction applied since the base: what rebasing the value on a newer base
+/// applies again.
+pub(crate) struct Applied {
+    pub t: i64,
+    pub next_n: i64,
+    pub instant_ms: i64,
+    pub datoms: Vec<Arc<Datom>>,
+}
+
 /// An immutable database value.
 #[derive(Clone)]
 pub struct Db {
     pub(crate) basis_t: i64,
     pub(crate) next_n: i64,
-    /// The datoms as of the snapshot the value was opened from.
-    base: Arc<Base>,
+    /// The datoms as of the index root (or snapshot) the value was opened from.
+    pub(crate) base: Arc<Base>,
+    /// The basis `t` of the base.
+    pub(crate) base_t: i64,
     /// Datoms of the base that the tail retracted.
-    removed: OrdSet<Keyed<EAVT>>,
+    pub(crate) removed: OrdSet<Keyed<EAVT>>,
     // The tail: datoms asserted (and history made) since the base.
-    eavt: OrdSet<Keyed<EAVT>>,
-    aevt: OrdSet<Keyed<AEVT>>,
-    avet: OrdSet<Keyed<AVET>>,
-    vaet: OrdSet<Keyed<VAET>>,
-    history: OrdSet<Keyed<EAVT>>,
+    pub(crate) eavt: OrdSet<Keyed<EAVT>>,
+    pub(crate) aevt: OrdSet<Keyed<AEVT>>,
+    pub(crate) avet: OrdSet<Keyed<AVET>>,
+    pub(crate) vaet: OrdSet<Keyed<VAET>>,
+    pub(crate) history: OrdSet<Keyed<EAVT>>,
+    /// The transactions of the tail, in order.
+    pub(crate) log: Vector<Arc<Applied>>,
     /// `(t, txInstant ms)` of every transaction, in order.
-    tx_times: Vector<(i64, i64)>,
+    pub(crate) tx_times: Vector<(i64, i64)>,
     pub(crate) schema: Arc<Schema>,
     pub(crate) view: View,
 }
@@ -51,34 +65,61 @@ impl Db {
             basis_t: 0,
             next_n: schema::FIRST_USER_N,
             base: Arc::default(),
+            base_t: 0,
             removed: OrdSet::new(),
             eavt: OrdSet::new(),
             aevt: OrdSet::new(),
             avet: OrdSet::new(),
             vaet: OrdSet::new(),
             history: OrdSet::new(),
+            log: Vector::new(),
             tx_times: Vector::new(),
             schema: Arc::new(Schema::default()),
             view: View::Current,
         };
         db.with_datoms(&schema::bootstrap(), 0, schema::FIRST_USER_N, 0)
+            .expect("a value with an empty base reads no storage")
     }
 
     /// The value after applying `datoms` of transaction `t` (already checked).
-    pub fn with_datoms(&self, datoms: &[Datom], t: i64, next_n: i64, instant_ms: i64) -> Db {
+    pub fn with_datoms(
+        &self,
+        datoms: &[Datom],
+        t: i64,
+        next_n: i64,
+        instant_ms: i64,
+    ) -> Result<Db, StorageError> {
         let mut db = self.clone();
-        db.apply(datoms, t, next_n, instant_ms);
-        db
+        db.apply(datoms, t, next_n, instant_ms)?;
+        Ok(db)
     }
 
     /// Applies `datoms` of transaction `t` to this value in place. When nothing else
     /// shares the indexes (replaying a log), no index node is copied.
-    pub fn apply(&mut self, datoms: &[Datom], t: i64, next_n: i64, instant_ms: i64) {
+    pub fn apply(
+        &mut self,
+        datoms: &[Datom],
+        t: i64,
+        next_n: i64,
+        instant_ms: i64,
+    ) -> Result<(), StorageError> {
+        let datoms = datoms.iter().map(|d| Arc::new(d.clone())).collect();
+        self.apply_shared(datoms, t, next_n, instant_ms)
+    }
+
+    /// `apply`, for datoms already shared.
+    pub(crate) fn apply_shared(
+        &mut self,
+        datoms: Vec<Arc<Datom>>,
+        t: i64,
+        next_n: i64,
+        instant_ms: i64,
+    ) -> Result<(), StorageError> {
         let db = self;
         db.view = View::Current;
         let mut schema_changed = false;
-        for d in datoms {
-            let d = Arc::new(d.clone());
+        for d in &datoms {
+            let d = d.clone();
             schema_changed |= Schema::is_schema_attr(d.a);
             let is_ref = d.a == schema::VALUE_TYPE
                 || db
@@ -94,7 +135,7 @@ impl Db {
                 if is_ref {
                     db.vaet.insert(Keyed(d.clone()));
                 }
-            } else if let Some(old) = db.current_datom(d.e, d.a, &d.v) {
+            } else if let Some(old) = db.current_datom(d.e, d.a, &d.v)? {
                 if db.eavt.remove(&Keyed(old.clone())).is_some() {
                     db.aevt.remove(&Keyed(old.clone()));
                     db.avet.remove(&Keyed(old.clone()));
@@ -111,71 +152,100 @@ impl Db {
         // An attribute cannot be used in the transaction that defines it (the
         // transactor checks), so reading the schema once at the end is enough.
         if schema_changed {
-            db.schema = Arc::new(db.read_schema());
+            db.schema = Arc::new(db.read_schema()?);
         }
         db.basis_t = t;
         db.next_n = next_n;
         db.tx_times.push_back((t, instant_ms));
+        db.log.push_back(Arc::new(Applied {
+            t,
+            next_n,
+            instant_ms,
+            datoms,
+        }));
+        Ok(())
     }
 
     /// The current datom `[e a v]`, whatever the view.
-    fn current_datom(&self, e: i64, a: i64, v: &Value) -> Option<Arc<Datom>> {
-        self.merged_eavt(lower_bound(Some(e), Some(a), Some(v)))
-            .next()
-            .filter(|k| k.0.e == e && k.0.a == a && k.0.v == *v)
-            .map(|k| k.0.clone())
+    fn current_datom(&self, e: i64, a: i64, v: &Value) -> Result<Option<Arc<Datom>>, StorageError> {
+        let trouble = Trouble::default();
+        let found = merged(
+            &self.base,
+            &self.base.eavt,
+            &self.removed,
+            &self.eavt,
+            lower_bound(Some(e), Some(a), Some(v)),
+            &trouble,
+        )
+        .next()
+        .filter(|k| k.0.e == e && k.0.a == a && k.0.v == *v)
+        .map(|k| k.0);
+        trouble.check()?;
+        Ok(found)
     }
 
     /// The schema, read from the schema attributes' datoms only (through AEVT), so the
     /// cost follows the schema's size, not the database's.
-    fn read_schema(&self) -> Schema {
+    fn read_schema(&self) -> Result<Schema, StorageError> {
+        let trouble = Trouble::default();
         let datoms: Vec<Arc<Datom>> = Schema::SCHEMA_ATTRS
             .iter()
             .flat_map(|a| {
                 merged(
+                    &self.base,
                     &self.base.aevt,
                     &self.removed,
                     &self.aevt,
                     lower_bound(None, Some(*a), None),
+                    &trouble,
                 )
                 .take_while(move |k| k.0.a == *a)
-                .map(|k| k.0.clone())
+                .map(|k| k.0)
             })
             .collect();
-        Schema::read(datoms.iter().map(|d| d.as_ref()))
+        trouble.check()?;
+        Ok(Schema::read(datoms.iter().map(|d| d.as_ref())))
     }
 
     /// The current datoms, the history and the transaction times (for snapshots).
-    pub(crate) fn parts(&self) -> Parts {
+    pub(crate) fn parts(&self) -> Result<Parts, StorageError> {
         // The history is only ever added to: nothing of the base's is removed.
-        let none = OrdSet::new();
-        Parts {
-            current: whole(&self.base.eavt, &self.removed, &self.eavt)
-                .map(|k| k.0.clone())
+        let (none, trouble) = (OrdSet::new(), Trouble::default());
+        let base = &self.base;
+        let parts = Parts {
+            current: whole(base, &base.eavt, &self.removed, &self.eavt, &trouble)
+                .map(|k| k.0)
                 .collect(),
-            history: whole(&self.base.history, &none, &self.history)
-                .map(|k| k.0.clone())
+            history: whole(base, &base.history, &none, &self.history, &trouble)
+                .map(|k| k.0)
                 .collect(),
             tx_times: self.tx_times.iter().copied().collect(),
-        }
+        };
+        trouble.check()?;
+        Ok(parts)
     }
 
     /// The value's datoms in AEVT, AVET and VAET order, each as its position `pos` gives
     /// in the EAVT list `parts` returns: what a snapshot stores so that opening it sorts
     /// nothing.
-    pub(crate) fn orders(&self, pos: impl Fn(&Arc<Datom>) -> u32) -> [Vec<u32>; 3] {
-        let (base, removed) = (&self.base, &self.removed);
-        [
-            whole(&base.aevt, removed, &self.aevt)
+    pub(crate) fn orders(
+        &self,
+        pos: impl Fn(&Arc<Datom>) -> u32,
+    ) -> Result<[Vec<u32>; 3], StorageError> {
+        let (base, removed, trouble) = (&self.base, &self.removed, Trouble::default());
+        let orders = [
+            whole(base, &base.aevt, removed, &self.aevt, &trouble)
                 .map(|k| pos(&k.0))
                 .collect(),
-            whole(&base.avet, removed, &self.avet)
+            whole(base, &base.avet, removed, &self.avet, &trouble)
                 .map(|k| pos(&k.0))
                 .collect(),
-            whole(&base.vaet, removed, &self.vaet)
+            whole(base, &base.vaet, removed, &self.vaet, &trouble)
                 .map(|k| pos(&k.0))
                 .collect(),
-        ]
+        ];
+        trouble.check()?;
+        Ok(orders)
     }
 
     /// A value whose base is `current` (in EAVT order; `orders` the other orders as
@@ -187,19 +257,63 @@ impl Db {
         current: Vec<Arc<Datom>>,
         orders: Option<[Vec<u32>; 3]>,
         history: Vec<Arc<Datom>>,
-    ) -> Db {
+    ) -> Result<Db, StorageError> {
+        Db::from_base(
+            Base::new(current, orders, history),
+            basis_t,
+            next_n,
+            tx_times,
+            None,
+        )
+    }
+
+    /// A value whose datoms are all in `base`, as of `basis_t`; its schema is `schema`
+    /// when known, else read from the base.
+    pub(crate) fn from_base(
+        base: Base,
+        basis_t: i64,
+        next_n: i64,
+        tx_times: Vec<(i64, i64)>,
+        schema: Option<Arc<Schema>>,
+    ) -> Result<Db, StorageError> {
         let mut db = Db::empty();
         db.eavt = OrdSet::new();
         db.aevt = OrdSet::new();
         db.avet = OrdSet::new();
         db.vaet = OrdSet::new();
         db.history = OrdSet::new();
-        db.base = Arc::new(Base::new(current, orders, history));
-        db.schema = Arc::new(db.read_schema());
+        db.log = Vector::new();
+        db.base = Arc::new(base);
+        db.base_t = basis_t;
+        db.schema = match schema {
+            Some(s) => s,
+            None => Arc::new(db.read_schema()?),
+        };
         db.basis_t = basis_t;
         db.next_n = next_n;
         db.tx_times = tx_times.into_iter().collect();
-        db
+        Ok(db)
+    }
+
+    /// `indexed`, a value at an earlier basis whose datoms are all in its base, with this
+    /// value's transactions after that basis applied again: the same datoms, on a newer
+    /// base, with a shorter tail.
+    pub(crate) fn rebased(&self, indexed: &Db) -> Result<Db, StorageError> {
+        let mut db = indexed.clone();
+        for a in self.log.iter().filter(|a| a.t > indexed.basis_t) {
+            db.apply_shared(a.datoms.clone(), a.t, a.next_n, a.instant_ms)?;
+        }
+        Ok(db)
+    }
+
+    /// The basis `t` of the base: what the last index root covers.
+    pub fn indexed_t(&self) -> i64 {
+        self.base_t
+    }
+
+    /// How many datoms the tail holds: what indexing would move into the base.
+    pub fn tail_datoms(&self) -> usize {
+        self.log.iter().map(|a| a.datoms.len()).sum()
     }
 
     /// The instant of the latest transaction (0 before any): a new one's must not be
@@ -272,11 +386,11 @@ impl Db {
 
     /// Datoms of `index` whose leading components are `c`, in index order, as this
     /// value's view shows them.
-    pub fn datoms(&self, index: Index, c: &Components) -> Vec<Arc<Datom>> {
+    pub fn datoms(&self, index: Index, c: &Components) -> Result<Vec<Arc<Datom>>, StorageError> {
         if self.view == View::Current {
             return self.scan(index, c);
         }
-        let mut out: Vec<Arc<Datom>> = self.filtered(c);
+        let mut out: Vec<Arc<Datom>> = self.filtered(c)?;
         let key = |d: &Arc<Datom>| -> (i64, i64, Value, i64) {
             match index {
                 Index::Eavt => (d.e, d.a, d.v.clone(), d.tx),
@@ -294,27 +408,32 @@ impl Db {
         if index == Index::Vaet {
             out.retain(|d| matches!(d.v, Value::Ref(_)));
         }
-        out
+        Ok(out)
     }
 
-    fn scan(&self, index: Index, c: &Components) -> Vec<Arc<Datom>> {
+    fn scan(&self, index: Index, c: &Components) -> Result<Vec<Arc<Datom>>, StorageError> {
         fn take<const O: u8>(
-            run: &[Keyed<O>],
+            base: &Base,
+            tree: &super::base::Tree<O>,
             removed: &OrdSet<Keyed<EAVT>>,
             set: &OrdSet<Keyed<O>>,
             from: Keyed<O>,
             lead: impl Fn(&Datom) -> bool,
             c: &Components,
-        ) -> Vec<Arc<Datom>> {
-            merged(run, removed, set, from)
+        ) -> Result<Vec<Arc<Datom>>, StorageError> {
+            let trouble = Trouble::default();
+            let out = merged(base, tree, removed, set, from, &trouble)
                 .take_while(|k| lead(&k.0))
                 .filter(|k| c.matches(&k.0))
-                .map(|k| k.0.clone())
-                .collect()
+                .map(|k| k.0)
+                .collect();
+            trouble.check()?;
+            Ok(out)
         }
         let (base, removed) = (&self.base, &self.removed);
         match index {
             Index::Eavt => take(
+                base,
                 &base.eavt,
                 removed,
                 &self.eavt,
@@ -323,6 +442,7 @@ impl Db {
                 c,
             ),
             Index::Aevt => take(
+                base,
                 &base.aevt,
                 removed,
                 &self.aevt,
@@ -331,6 +451,7 @@ impl Db {
                 c,
             ),
             Index::Avet => take(
+                base,
                 &base.avet,
                 removed,
                 &self.avet,
@@ -339,6 +460,7 @@ impl Db {
                 c,
             ),
             Index::Vaet => take(
+                base,
                 &base.vaet,
                 removed,
                 &self.vaet,
@@ -349,30 +471,24 @@ impl Db {
         }
     }
 
-    /// The current datoms in EAVT order from `from` on, base and tail merged.
-    fn merged_eavt<'a>(&'a self, from: Keyed<EAVT>) -> impl Iterator<Item = &'a Keyed<EAVT>> + 'a {
-        merged(&self.base.eavt, &self.removed, &self.eavt, from)
-    }
-
     /// The datoms this (filtered) view shows, matching `c`, in no particular order.
-    fn filtered(&self, c: &Components) -> Vec<Arc<Datom>> {
+    fn filtered(&self, c: &Components) -> Result<Vec<Arc<Datom>>, StorageError> {
         // The history is only ever added to: nothing of the base's is removed.
-        let none = OrdSet::new();
+        let (none, trouble) = (OrdSet::new(), Trouble::default());
         let all = merged(
+            &self.base,
             &self.base.history,
             &none,
             &self.history,
             lower_bound(c.e, None, None),
+            &trouble,
         );
-        let history: Box<dyn Iterator<Item = &Keyed<EAVT>>> = match c.e {
+        let history: Box<dyn Iterator<Item = Keyed<EAVT>>> = match c.e {
             Some(e) => Box::new(all.take_while(move |k| k.0.e == e)),
             None => Box::new(all),
         };
-        match self.view {
-            View::History => history
-                .filter(|k| c.matches(&k.0))
-                .map(|k| k.0.clone())
-                .collect(),
+        let out = match self.view {
+            View::History => history.filter(|k| c.matches(&k.0)).map(|k| k.0).collect(),
             View::Since(t) => self
                 .scan(
                     Index::Eavt,
@@ -380,7 +496,7 @@ impl Db {
                         e: c.e,
                         ..Default::default()
                     },
-                )
+                )?
                 .into_iter()
                 .filter(|d| t_of(d.tx) > t && c.matches(d))
                 .collect(),
@@ -405,66 +521,80 @@ impl Db {
                 out.retain(|d| c.matches(d));
                 out
             }
-            View::Current => self.scan(Index::Eavt, c),
-        }
+            View::Current => self.scan(Index::Eavt, c)?,
+        };
+        trouble.check()?;
+        Ok(out)
     }
 
     /// The entity with unique attribute `a` equal to `v`, now.
-    pub fn entity_with(&self, a: i64, v: &Value) -> Option<i64> {
-        merged(
+    pub fn entity_with(&self, a: i64, v: &Value) -> Result<Option<i64>, StorageError> {
+        let trouble = Trouble::default();
+        let found = merged(
+            &self.base,
             &self.base.avet,
             &self.removed,
             &self.avet,
             lower_bound(None, Some(a), Some(v)),
+            &trouble,
         )
         .next()
         .filter(|k| k.0.a == a && k.0.v == *v)
-        .map(|k| k.0.e)
+        .map(|k| k.0.e);
+        trouble.check()?;
+        Ok(found)
     }
 
     /// The current values of `e`'s attribute `a`.
-    pub fn values(&self, e: i64, a: i64) -> Vec<Value> {
-        self.datoms(
-            Index::Eavt,
-            &Components {
-                e: Some(e),
-                a: Some(a),
-                ..Default::default()
-            },
-        )
-        .into_iter()
-        .map(|d| d.v.clone())
-        .collect()
+    pub fn values(&self, e: i64, a: i64) -> Result<Vec<Value>, StorageError> {
+        Ok(self
+            .datoms(
+                Index::Eavt,
+                &Components {
+                    e: Some(e),
+                    a: Some(a),
+                    ..Default::default()
+                },
+            )?
+            .into_iter()
+            .map(|d| d.v.clone())
+            .collect())
     }
 
     /// How many current datoms have attribute `a` (and value `v`, when given), counted up
     /// to `cap`: the query planner's estimate of a pattern's size.
-    pub fn count_attr(&self, a: i64, v: Option<&Value>, cap: usize) -> usize {
-        let (base, removed) = (&self.base, &self.removed);
-        match v {
+    pub fn count_attr(&self, a: i64, v: Option<&Value>, cap: usize) -> Result<usize, StorageError> {
+        let (base, removed, trouble) = (&self.base, &self.removed, Trouble::default());
+        let n = match v {
             Some(v) => merged(
+                base,
                 &base.avet,
                 removed,
                 &self.avet,
                 lower_bound(None, Some(a), Some(v)),
+                &trouble,
             )
             .take_while(|k| k.0.a == a && k.0.v == *v)
             .take(cap)
             .count(),
             None => merged(
+                base,
                 &base.aevt,
                 removed,
                 &self.aevt,
                 lower_bound(None, Some(a), None),
+                &trouble,
             )
             .take_while(|k| k.0.a == a)
             .take(cap)
             .count(),
-        }
+        };
+        trouble.check()?;
+        Ok(n)
     }
 
     /// How many datoms the current value holds.
     pub fn count(&self) -> usize {
-        self.base.eavt.len() - self.removed.len() + self.eavt.len()
+        self.base.eavt.len - self.removed.len() + self.eavt.len()
     }
 }

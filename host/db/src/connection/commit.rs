@@ -4,7 +4,7 @@
 //! log bytes count toward the next snapshot. Part of `Connection`; no I/O of its own
 //! beyond `DbStorage`.
 
-use super::{Connection, Outcome, RESOLVE_WAIT, save_snapshot};
+use super::{Connection, Msg, Outcome, RESOLVE_WAIT, index_or_adopt};
 use crate::storage::{Appended, Cursor, InlineAppend, Record, StorageError};
 use crate::{Db, record};
 use ion_anomaly::{Category, IonError};
@@ -63,7 +63,7 @@ impl Connection {
         let committed: Vec<Commit> = valid.by_ref().take(written).collect();
         if let Some(last) = committed.last() {
             self.install(last.db_after.clone(), cursor, true);
-            self.note_bytes(&committed);
+            self.note_log(committed.iter().map(|c| c.record.bytes.len() as u64).sum());
         }
         for c in committed {
             let _ = c.reply.send(Outcome::Committed);
@@ -145,10 +145,10 @@ impl Connection {
         Ok((records.len(), cursor))
     }
 
-    /// Counts log bytes toward the next snapshot, and writes one in the background when
-    /// enough have gathered.
-    fn note_bytes(&self, committed: &[Commit]) {
-        let bytes: u64 = committed.iter().map(|c| c.record.bytes.len() as u64).sum();
+    /// Counts log bytes (this node's commits, or other nodes' it read) toward the next
+    /// indexing, and indexes in the background when enough have gathered: or adopts the
+    /// root another node wrote meanwhile.
+    pub(super) fn note_log(&self, bytes: u64) {
         let total = self.log_since_snapshot.fetch_add(bytes, Ordering::AcqRel) + bytes;
         if total < self.snapshot_every || self.snapshotting.swap(true, Ordering::AcqRel) {
             return;
@@ -160,9 +160,13 @@ impl Connection {
             self.snapshotting.clone(),
             self.name.clone(),
         );
+        let inbox = self.committer.clone();
         tokio::spawn(async move {
-            if let Err(e) = save_snapshot(&*storage, &name, durable).await {
-                tracing::warn!(db = name, "cannot write a snapshot: {e}");
+            match index_or_adopt(storage, &name, durable).await {
+                Ok(indexed) => {
+                    let _ = inbox.send(Msg::Rebase(Box::new(indexed)));
+                }
+                Err(e) => tracing::warn!(db = name, "cannot index: {e}"),
             }
             busy.store(false, Ordering::Release);
         });

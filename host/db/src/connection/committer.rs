@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Where a connection's messages to its committer go: a task's channel, or a thread's.
+#[derive(Clone)]
 pub(super) enum Inbox {
     Task(mpsc::UnboundedSender<Msg>),
     Thread(std::sync::mpsc::Sender<Msg>),
@@ -37,6 +38,8 @@ pub(super) enum Outbox {
 pub(super) enum Msg {
     Commit(Box<Commit>),
     CatchUp(Option<oneshot::Sender<Result<(), IonError>>>),
+    /// Indexing made this value (at an earlier basis, every datom in its base).
+    Rebase(Box<crate::Db>),
 }
 
 /// The committer task: appends what transactions queued, in batches, and follows the
@@ -96,6 +99,7 @@ struct Work {
     waiting: Vec<oneshot::Sender<Result<(), IonError>>>,
     catch_up: bool,
     messages: usize,
+    rebase: Option<Box<crate::Db>>,
 }
 
 impl Work {
@@ -107,6 +111,7 @@ impl Work {
                 self.catch_up = true;
                 self.waiting.extend(reply);
             }
+            Msg::Rebase(db) => self.rebase = Some(db),
         }
     }
 
@@ -115,6 +120,9 @@ impl Work {
         let catch_up = self.catch_up || self.messages == 0;
         if !self.batch.is_empty() {
             conn.commit(self.batch, inline).await;
+        }
+        if let Some(indexed) = self.rebase {
+            conn.rebase(&indexed);
         }
         if catch_up {
             let result = conn.catch_up().await.map(|_| ());

@@ -119,7 +119,7 @@ impl Ctx<'_> {
                             other => (other.clone(), false),
                         };
                         let a = attr_of(&attr)?;
-                        Ok(Some(Value::Bool(missing(&db, e, a, reverse))))
+                        Ok(Some(Value::Bool(missing(&db, e, a, reverse)?)))
                     }
                     "get-else" => {
                         let a = attr_of(args.get(2).ok_or_else(|| {
@@ -131,7 +131,7 @@ impl Ctx<'_> {
                                 quote(clause)
                             )));
                         }
-                        match db.values(e, a).into_iter().next() {
+                        match db.values(e, a)?.into_iter().next() {
                             Some(v) => Ok(Some(binding(&v))),
                             None => arg(args.get(3).ok_or_else(|| {
                                 incorrect(format!("get-else takes a default: {}", quote(clause)))
@@ -142,7 +142,7 @@ impl Ctx<'_> {
                     _ => {
                         for a in &args[2..] {
                             let id = attr_of(a)?;
-                            if let Some(v) = db.values(e, id).into_iter().next() {
+                            if let Some(v) = db.values(e, id)?.into_iter().next() {
                                 return Ok(Some(Value::Tuple(vec![Value::Long(id), binding(&v)])));
                             }
                         }
@@ -192,17 +192,18 @@ impl Ctx<'_> {
 }
 
 /// Whether entity `e` has no `a` (or, `reverse`, nothing refers to it by `a`).
-fn missing(db: &Db, e: i64, a: i64, reverse: bool) -> bool {
+fn missing(db: &Db, e: i64, a: i64, reverse: bool) -> Result<bool, IonError> {
     if !reverse {
-        return db.values(e, a).is_empty();
+        return Ok(db.values(e, a)?.is_empty());
     }
-    db.datoms(
-        Index::Vaet,
-        &Components {
-            a: Some(a),
-            v: Some(Value::Ref(e)),
-            ..Default::default()
-        },
-    )
-    .is_empty()
+    Ok(db
+        .datoms(
+            Index::Vaet,
+            &Components {
+                a: Some(a),
+                v: Some(Value::Ref(e)),
+                ..Default::default()
+            },
+        )?
+        .is_empty())
 }

@@ -176,9 +176,11 @@ fn estimate(db: &Db, terms: &[Edn<'static>], bound: &HashSet<String>, cap: usize
                 .get(&a)
                 .is_some_and(|s| s.value_type == ValueType::Ref) =>
         {
-            db.count_attr(a, None, cap)
+            db.count_attr(a, None, cap).unwrap_or(cap)
         }
-        Some(a) => db.count_attr(a, value.as_ref(), cap),
+        // An estimate only: a read that fails here fails again, and is reported, when
+        // the pattern is scanned.
+        Some(a) => db.count_attr(a, value.as_ref(), cap).unwrap_or(cap),
         None => cap,
     })
 }

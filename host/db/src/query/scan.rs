@@ -109,7 +109,7 @@ pub fn scan(
         v_untyped = c.v.take();
     }
     Ok(db
-        .datoms(index, &c)
+        .datoms(index, &c)?
         .into_iter()
         .filter(|d| wanted_added.is_none_or(|w| w == d.added))
         .filter(|d| {

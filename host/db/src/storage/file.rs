@@ -17,6 +17,7 @@
 //! appends, which the connection makes inline on its own commit thread (`InlineAppend`).
 
 use super::{Appended, Cursor, DbStorage, InlineAppend, Record, Snapshot, Storage, StorageError};
+use crate::segment::{Key, SegmentSource};
 use async_trait::async_trait;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -353,8 +354,84 @@ impl DbStorage for FileDb {
         .await
     }
 
+    async fn put_segment(&self, key: Key, bytes: Vec<u8>) -> Result<(), StorageError> {
+        let segments = self.0.segments();
+        blocking(&self.0.storage, move || segments.put(&key, &bytes)).await
+    }
+
+    fn segments(&self) -> Arc<dyn SegmentSource> {
+        Arc::new(self.0.segments())
+    }
+
     fn inline(&self) -> Option<&dyn InlineAppend> {
         Some(&*self.0)
+    }
+}
+
+impl Inner {
+    fn segments(&self) -> Segments {
+        Segments {
+            dir: self.dir.join("segments"),
+            storage: self.storage.clone(),
+        }
+    }
+}
+
+/// A database's `segments` folder: one file per segment, named by its key.
+struct Segments {
+    dir: PathBuf,
+    storage: String,
+}
+
+impl Segments {
+    /// Writes segment `key` to a temporary file, syncs it and renames it into place
+    /// (then syncs the folder), unless it is there.
+    fn put(&self, key: &Key, bytes: &[u8]) -> Result<(), StorageError> {
+        let path = self.dir.join(key.hex());
+        if path.exists() {
+            return Ok(());
+        }
+        // Two trees may hold the same segment (the history and EAVT, before any
+        // retraction), written at once: each writer has a temporary file of its own.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self
+            .dir
+            .join(format!("{}.tmp{}-{n}", key.hex(), std::process::id()));
+        (|| -> std::io::Result<()> {
+            std::fs::create_dir_all(&self.dir)?;
+            let mut f = File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            File::open(&self.dir)?.sync_all()
+        })()
+        .map_err(|e| {
+            StorageError::unavailable(&self.storage, format!("writing {}: {e}", path.display()))
+        })
+    }
+}
+
+impl SegmentSource for Segments {
+    fn read_segment(&self, key: &Key) -> Result<Vec<u8>, StorageError> {
+        let path = self.dir.join(key.hex());
+        std::fs::read(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                StorageError::corrupt(
+                    &self.storage,
+                    format!(
+                        "the index root names segment {}, which is missing",
+                        path.display()
+                    ),
+                )
+            } else {
+                StorageError::unavailable(&self.storage, format!("reading {}: {e}", path.display()))
+            }
+        })
+    }
+
+    fn describe(&self) -> &str {
+        &self.storage
     }
 }
 

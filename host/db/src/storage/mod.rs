@@ -8,9 +8,11 @@
 //! - `s3://BUCKET/PREFIX` — one object per log record, written with `If-None-Match: *`.
 //!
 //! What goes to storage is each database's transaction log, one record per transaction,
-//! named by its `t`, written once and never changed; and snapshots (a value's datoms at
-//! some `t`), immutable too, found through a small root that is the only thing ever
-//! replaced. The log is the truth: a snapshot only saves replaying the records before it.
+//! named by its `t`, written once and never changed; index segments (sorted runs of
+//! datoms named by their hash, immutable too); and in the snapshot slot, the index root
+//! that lists a basis `t`'s segments (or, written by older versions, a whole value). The
+//! root is the only thing ever replaced. The log is the truth: segments and roots only
+//! save replaying the records before them.
 //!
 //! Owns the storage formats and the I/O; knows nothing of transactions, datoms or ion
 //! functions (records are opaque bytes with a `t`). Every failure is a `StorageError`
@@ -26,6 +28,7 @@ pub use postgres::PostgresStorage;
 pub use s3::S3Storage;
 pub use uri::{StorageUri, UriError, UriProblem};
 
+use crate::segment::{Key, SegmentSource};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -201,6 +204,13 @@ pub trait DbStorage: Send + Sync {
 
     /// Stores `snapshot` as the newest, unless a newer one is there already.
     async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StorageError>;
+
+    /// Stores index segment `key` (`bytes` hash to it), durably; nothing happens when it
+    /// is there already.
+    async fn put_segment(&self, key: Key, bytes: Vec<u8>) -> Result<(), StorageError>;
+
+    /// What reads this database's index segments (blocking reads, see `segment`).
+    fn segments(&self) -> Arc<dyn SegmentSource>;
 
     /// The same appends as blocking calls, for storage whose appends are local blocking
     /// I/O (`file:`): the connection then commits on a thread of its own, and a commit

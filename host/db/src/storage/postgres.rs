@@ -8,12 +8,15 @@
 //!   the serial order: an append is one `INSERT` of a batch, all or nothing, and a
 //!   unique violation means another node took the `t`. The same statement `NOTIFY`s
 //!   channel `ion_log` with `"<id> <t>"`, delivered when it commits; every node `LISTEN`s.
-//! - `ion_snapshots (db, t, bytes)`: the newest two snapshots of each database.
+//! - `ion_snapshots (db, t, bytes)`: the newest two index roots (or, from older
+//!   versions, snapshots) of each database.
+//! - `ion_segments (db, key, bytes)`: index segments, named by their hash.
 //!
 //! Every statement has a deadline; a server that is down, restarting or refusing the
 //! credentials is `Unavailable`, naming the storage and the server's reason.
 
 use super::{Appended, Cursor, DbStorage, Record, Snapshot, Storage, StorageError, Wake};
+use crate::segment::{Key, SegmentSource};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::sync::Arc;
@@ -51,7 +54,12 @@ CREATE TABLE IF NOT EXISTS ion_snapshots (
     db text NOT NULL REFERENCES ion_databases (id) ON DELETE CASCADE,
     t bigint NOT NULL,
     bytes bytea NOT NULL,
-    PRIMARY KEY (db, t));";
+    PRIMARY KEY (db, t));
+CREATE TABLE IF NOT EXISTS ion_segments (
+    db text NOT NULL REFERENCES ion_databases (id) ON DELETE CASCADE,
+    key bytea NOT NULL,
+    bytes bytea NOT NULL,
+    PRIMARY KEY (db, key));";
 
 /// Databases in a PostgreSQL database.
 pub struct PostgresStorage(Arc<Inner>);
@@ -208,6 +216,7 @@ impl Storage for PostgresStorage {
                 storage: self.0.clone(),
                 id: row.get(0),
                 name: name.to_owned(),
+                handle: tokio::runtime::Handle::current(),
             })),
             None => Err(StorageError::NotFound {
                 storage: self.0.describe.clone(),
@@ -297,6 +306,50 @@ struct PgDb {
     storage: Arc<Inner>,
     id: String,
     name: String,
+    /// The runtime that drives blocking segment reads.
+    handle: tokio::runtime::Handle,
+}
+
+/// A database's segments: rows of `ion_segments`.
+struct PgSegments {
+    storage: Arc<Inner>,
+    id: String,
+    name: String,
+    handle: tokio::runtime::Handle,
+}
+
+impl PgSegments {
+    async fn read(&self, key: &Key) -> Result<Vec<u8>, StorageError> {
+        let client = self.storage.client().await?;
+        let row = within(client.query_opt(
+            "SELECT bytes FROM ion_segments WHERE db = $1 AND key = $2",
+            &[&self.id, &key.0.as_slice()],
+        ))
+        .await
+        .map_err(|e| {
+            self.storage
+                .error(&format!("reading a segment of database {}", self.name), &e)
+        })?;
+        row.map(|r| r.get(0)).ok_or_else(|| {
+            StorageError::corrupt(
+                &self.storage.describe,
+                format!(
+                    "the index root of database {} names segment {key:?}, which is missing",
+                    self.name
+                ),
+            )
+        })
+    }
+}
+
+impl SegmentSource for PgSegments {
+    fn read_segment(&self, key: &Key) -> Result<Vec<u8>, StorageError> {
+        crate::segment::block_on(&self.handle, &self.storage.describe, self.read(key))?
+    }
+
+    fn describe(&self) -> &str {
+        &self.storage.describe
+    }
 }
 
 impl PgDb {
@@ -428,6 +481,26 @@ impl DbStorage for PgDb {
             },
             bytes: r.get(1),
         }))
+    }
+
+    async fn put_segment(&self, key: Key, bytes: Vec<u8>) -> Result<(), StorageError> {
+        let client = self.storage.client().await?;
+        within(client.execute(
+            "INSERT INTO ion_segments (db, key, bytes) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&self.id, &key.0.as_slice(), &bytes],
+        ))
+        .await
+        .map_err(|e| self.error("writing a segment", &e))?;
+        Ok(())
+    }
+
+    fn segments(&self) -> Arc<dyn SegmentSource> {
+        Arc::new(PgSegments {
+            storage: self.storage.clone(),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            handle: self.handle.clone(),
+        })
     }
 
     async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StorageError> {

@@ -12,6 +12,7 @@
 //! of them leaves those written, and says how many.
 
 use super::{Appended, Cursor, DbStorage, Record, Snapshot, Storage, StorageError};
+use crate::segment::{Key, SegmentSource};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -251,6 +252,8 @@ impl Storage for S3Storage {
                 storage: self.0.clone(),
                 log: format!("db/{id}/log/"),
                 snapshots: format!("db/{id}/snapshot/"),
+                segments: format!("db/{id}/segment/"),
+                handle: tokio::runtime::Handle::current(),
                 id,
             })),
             None => Err(StorageError::NotFound {
@@ -272,6 +275,41 @@ struct S3Db {
     id: String,
     log: String,
     snapshots: String,
+    segments: String,
+    /// The runtime that drives blocking segment reads.
+    handle: tokio::runtime::Handle,
+}
+
+/// A database's segments: `PREFIX/db/ID/segment/KEY`.
+struct S3Segments {
+    storage: Arc<Inner>,
+    prefix: String,
+    handle: tokio::runtime::Handle,
+}
+
+impl SegmentSource for S3Segments {
+    fn read_segment(&self, key: &Key) -> Result<Vec<u8>, StorageError> {
+        let name = format!("{}{}", self.prefix, key.hex());
+        let got = crate::segment::block_on(
+            &self.handle,
+            &self.storage.describe,
+            self.storage.get(&name),
+        )??;
+        got.ok_or_else(|| {
+            StorageError::corrupt(
+                &self.storage.describe,
+                format!(
+                    "the index root names segment s3://{}/{}, which is missing",
+                    self.storage.bucket,
+                    self.storage.key(&name)
+                ),
+            )
+        })
+    }
+
+    fn describe(&self) -> &str {
+        &self.storage.describe
+    }
 }
 
 impl S3Db {
@@ -375,6 +413,20 @@ impl DbStorage for S3Db {
             cursor: Cursor { t, offset: 0 },
             bytes,
         }))
+    }
+
+    async fn put_segment(&self, key: Key, bytes: Vec<u8>) -> Result<(), StorageError> {
+        // Named by its hash: an object already there holds the same bytes.
+        let name = format!("{}{}", self.segments, key.hex());
+        self.storage.put_new(&name, bytes).await.map(|_| ())
+    }
+
+    fn segments(&self) -> Arc<dyn SegmentSource> {
+        Arc::new(S3Segments {
+            storage: self.storage.clone(),
+            prefix: self.segments.clone(),
+            handle: self.handle.clone(),
+        })
     }
 
     async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StorageError> {
