@@ -355,13 +355,18 @@ fn a_group_on_s3_is_one_database_in_one_order() {
     one_database_for_the_group(&dir, "s3://ion-dbs/shared-test", &env);
 }
 
-#[test]
-fn acknowledged_increments_survive_a_killed_node_and_a_postgres_restart() {
-    let dir = scratch("shared-pg-crash");
-    let pg = Postgres::start(&dir.join("pg"));
-    let mut nodes = group(&dir, &pg.url, &[]);
+/// A group on `storage` whose nodes index every 4 KiB of log; a node dies by SIGKILL in
+/// the middle of the load (indexing, likely, or between a segment and its root): no
+/// acknowledged increment is lost. Returns the nodes (the third dead) and the increments.
+fn a_node_killed_mid_load(
+    dir: &Path,
+    storage: &str,
+    env: &[(&str, &str)],
+) -> (Vec<Server>, Vec<i64>) {
+    let mut env = env.to_vec();
+    env.push(("ION_DB_INDEX_EVERY", "4KiB"));
+    let mut nodes = group(dir, storage, &env);
     let pid = nodes[2].pid();
-    // A node dies by SIGKILL in the middle of the load: no acknowledged increment is lost.
     let ts = increments("kill", &nodes, 120, 4, 100, || {
         let _ = std::process::Command::new("kill")
             .args(["-9", &pid.to_string()])
@@ -375,6 +380,28 @@ fn acknowledged_increments_survive_a_killed_node_and_a_postgres_restart() {
         ts.len(),
         "the counter equals the acknowledged increments"
     );
+    // A node started now opens from the newest root and the log after it.
+    let store = dir.join("store").display().to_string();
+    let late = Server::group_node("g", &store, &env);
+    assert_eq!(read_counter(&late.http), (last, v));
+    (nodes, ts)
+}
+
+#[test]
+fn acknowledged_increments_survive_a_node_killed_while_indexing_on_s3() {
+    let dir = scratch("shared-s3-crash");
+    let moto = Moto::start_serial();
+    moto.create_bucket("ion-dbs");
+    let mut env: Vec<(&str, &str)> = AWS_ENV.to_vec();
+    env.push(("AWS_ENDPOINT_URL_S3", &moto.url));
+    a_node_killed_mid_load(&dir, "s3://ion-dbs/crash-test", &env);
+}
+
+#[test]
+fn acknowledged_increments_survive_a_killed_node_and_a_postgres_restart() {
+    let dir = scratch("shared-pg-crash");
+    let pg = Postgres::start(&dir.join("pg"));
+    let (nodes, ts) = a_node_killed_mid_load(&dir, &pg.url, &[]);
     // PostgreSQL restarts in the middle of the load: clients retry what failed, and the
     // counter ends equal to the increments acknowledged.
     let live = &nodes[..2];

@@ -4,6 +4,7 @@
 
 mod floor;
 mod queries;
+mod restart;
 mod shared;
 
 use ion_host::db::{Databases, NoFunctions, api};
@@ -11,10 +12,10 @@ use rusqlite::{Connection, params};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const SCHEMA: &str = r#"[{:db/ident :item/id :db/valueType :db.type/long :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
+pub const SCHEMA: &str = r#"[{:db/ident :item/id :db/valueType :db.type/long :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
  {:db/ident :item/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one}]"#;
 
-fn sqlite(path: &Path) -> Connection {
+pub fn sqlite(path: &Path) -> Connection {
     let c = Connection::open(path).unwrap();
     c.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
@@ -43,6 +44,15 @@ async fn main() {
     let app = args.next().map(std::path::PathBuf::from);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    if std::env::var("BENCH_ROWS").as_deref() == Ok("restart") {
+        // A quick look at opening and reading a large database.
+        println!("| measure | Ion Host db | SQLite | ion / sqlite | |");
+        println!("|---|---|---|---|---|");
+        for (name, ours, theirs, better) in restart::run(&dir, restart_datoms).await {
+            println!("| {name} | {ours:.1} | {theirs:.1} | {:.2} | {better} |", ours / theirs);
+        }
+        return;
+    }
     if std::env::var("BENCH_ROWS").as_deref() == Ok("queries") {
         // A quick look at the query engine: the query table only.
         print_queries(queries::run(&dir, app.as_deref()).await);
@@ -139,46 +149,8 @@ async fn main() {
     rows.push(("pull by unique id (µs per lookup)".into(), ours, theirs, "lower is better"));
     drop(stmt);
 
-    // 4. Restart with `restart_datoms` datoms.
-    dbs.create("big").await.unwrap();
-    let conn = dbs.connect("big").await.unwrap();
-    conn.transact(&ion_edn::read(SCHEMA).unwrap(), &NoFunctions).await.unwrap();
-    let batch = 5000;
-    for b in 0..restart_datoms / batch {
-        let items: String = (0..batch / 2)
-            .map(|i| format!("{{:item/id {} :item/name \"n{i}\"}}", b * batch + i))
-            .collect();
-        conn.transact(&ion_edn::read(&format!("[{items}]")).unwrap(), &NoFunctions).await.unwrap();
-    }
-    drop(conn);
-    drop(dbs);
-    let sq_big = sqlite(&dir.join("big.sqlite"));
-    sq_big.execute_batch("BEGIN").unwrap();
-    for i in 0..restart_datoms / 2 {
-        sq_big.execute("INSERT INTO item (id, name) VALUES (?1, ?2)", params![i as i64, format!("n{i}")]).unwrap();
-    }
-    sq_big.execute_batch("COMMIT").unwrap();
-    drop(sq_big);
-    let t = Instant::now();
-    let dbs = Databases::file(dir.join("ion"));
-    let conn = dbs.connect("big").await.unwrap();
-    let datoms = conn.db().count();
-    let ours = t.elapsed().as_secs_f64() * 1000.0;
-    let t = Instant::now();
-    let sq_big = sqlite(&dir.join("big.sqlite"));
-    let count: i64 = sq_big.query_row("SELECT count(*) FROM item", [], |r| r.get(0)).unwrap();
-    let theirs = t.elapsed().as_secs_f64() * 1000.0;
-    assert_eq!(count as usize, restart_datoms / 2);
-    rows.push((format!("restart with {datoms} datoms, log replay (ms to first read)"), ours, theirs, "lower is better"));
-    conn.snapshot().await.unwrap();
-    drop(conn);
-    drop(dbs);
-    let t = Instant::now();
-    let dbs = Databases::file(dir.join("ion"));
-    let conn = dbs.connect("big").await.unwrap();
-    assert_eq!(conn.db().count(), datoms);
-    let ours = t.elapsed().as_secs_f64() * 1000.0;
-    rows.push((format!("restart with {datoms} datoms, from a snapshot (ms to first read)"), ours, theirs, "lower is better"));
+    // 4. Restart with `restart_datoms` datoms, and reads of that database.
+    rows.extend(restart::run(&dir, restart_datoms).await);
 
     let floor_rows = floor::run(&dir).await;
     let query_rows = queries::run(&dir, app.as_deref()).await;
