@@ -23,10 +23,11 @@
 //!
 //! Owns no I/O of its own: all of it goes through `storage::DbStorage`.
 
-use super::storage::{Cursor, DbStorage, Record, Snapshot, StorageError};
+use super::storage::{Cursor, DbStorage, Record, StorageError};
 use super::{Db, Functions, Observer, TxReport, now_ms, record, snapshot, transact};
 mod commit;
 mod committer;
+mod indexer;
 
 use arc_swap::ArcSwap;
 use commit::Commit;
@@ -63,6 +64,8 @@ pub struct Connection {
     snapshot_every: u64,
     snapshotting: Arc<AtomicBool>,
     log_since_snapshot: AtomicU64,
+    /// When this node last indexed or looked for a newer index root (ms).
+    last_root_look: std::sync::atomic::AtomicI64,
 }
 
 /// The durable head: a value and the log position just past its last record.
@@ -167,6 +170,7 @@ impl Connection {
             snapshotting: Arc::default(),
             // A tail replayed at open counts toward the next indexing.
             log_since_snapshot: AtomicU64::new(replayed),
+            last_root_look: std::sync::atomic::AtomicI64::new(super::now_ms()),
         });
         let weak = Arc::downgrade(&conn);
         match outbox {
@@ -312,36 +316,6 @@ impl Connection {
         }
     }
 
-    /// Indexes the current value now: its tail goes into segments under a new root, so
-    /// the next open reads the root and replays only what follows it.
-    pub async fn snapshot(&self) -> Result<(), IonError> {
-        let indexed =
-            save_index(self.storage.clone(), &self.name, self.durable.load_full()).await?;
-        let _ = self.committer.send(Msg::Rebase(Box::new(indexed)));
-        Ok(())
-    }
-
-    /// Makes the durable head stand on `indexed`'s base (the same datoms, a shorter
-    /// tail), if it is newer than the head's own; the committer calls it, so no commit
-    /// installs a value meanwhile.
-    fn rebase(&self, indexed: &Db) {
-        let durable = self.durable.load_full();
-        if durable.db.indexed_t() >= indexed.basis_t() || durable.db.basis_t() < indexed.basis_t() {
-            return;
-        }
-        match durable.db.rebased(indexed) {
-            Ok(db) => {
-                self.durable.store(Arc::new(Durable {
-                    db,
-                    cursor: durable.cursor,
-                }));
-                // Transactions in flight were built on the old value: they run again.
-                self.new_generation();
-            }
-            Err(e) => tracing::warn!(db = self.name, "cannot move to the new index root: {e}"),
-        }
-    }
-
     fn storage_error(&self, e: StorageError) -> IonError {
         named(&self.name, e)
     }
@@ -396,84 +370,6 @@ impl Connection {
             self.install(db, next, false);
         }
     }
-}
-
-/// A value with `durable`'s datoms up to an index root newer than its own, with an empty
-/// tail: the root another node wrote, when storage holds one `durable` has reached, else
-/// one indexed here (see `save_index`).
-async fn index_or_adopt(
-    storage: Arc<dyn DbStorage>,
-    name: &str,
-    durable: Arc<Durable>,
-) -> Result<Db, IonError> {
-    let (ours, t) = (durable.db.indexed_t(), durable.db.basis_t());
-    if let Some(root) = storage.load_snapshot().await.map_err(|e| named(name, e))?
-        && root.cursor.t > ours
-        && root.cursor.t <= t
-    {
-        let source = storage.segments();
-        match blocking(move || snapshot::decode(&root.bytes, source)).await {
-            Ok(db) if db.tail_datoms() == 0 && db.basis_t() > ours => return Ok(db),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(db = name, "ignoring the newest index root: {e:#}"),
-        }
-    }
-    save_index(storage, name, durable).await
-}
-
-/// Indexes `durable`'s value: folds its tail into segments (built on a blocking thread,
-/// written as they come, several at once), then saves the root that lists them as
-/// database `name`'s newest, once every segment is durable. Returns the indexed value.
-async fn save_index(
-    storage: Arc<dyn DbStorage>,
-    name: &str,
-    durable: Arc<Durable>,
-) -> Result<Db, IonError> {
-    use futures_util::{StreamExt as _, TryStreamExt as _};
-    let cursor = durable.cursor;
-    let source = storage.segments();
-    let (tx, mut rx) = mpsc::channel::<(crate::segment::Key, Vec<u8>)>(16);
-    let describe = source.describe().to_owned();
-    let build = tokio::task::spawn_blocking(move || {
-        crate::indexing::index(
-            &durable.db,
-            source,
-            crate::indexing::DEFAULT_SIZE,
-            &mut |k, b| {
-                tx.blocking_send((k, b)).map_err(|_| {
-                    StorageError::unavailable(
-                        &describe,
-                        "indexing stopped: writing a segment failed",
-                    )
-                })
-            },
-        )
-    });
-    let writes = futures_util::stream::poll_fn(|cx| rx.poll_recv(cx))
-        .map(|(key, bytes)| storage.put_segment(key, bytes))
-        .buffer_unordered(8)
-        .try_for_each(|()| std::future::ready(Ok(())));
-    let (built, written) = tokio::join!(build, writes);
-    written.map_err(|e| named(name, e))?;
-    let indexed = built
-        .map_err(|e| {
-            IonError::new(
-                Category::Fault,
-                format!("database {name}: indexing failed: {e}"),
-            )
-        })?
-        .map_err(|e| named(name, e))?;
-    let bytes = crate::root::encode(&indexed).ok_or_else(|| {
-        IonError::new(
-            Category::Fault,
-            format!("database {name}: indexing left a segment in memory"),
-        )
-    })?;
-    storage
-        .save_snapshot(Snapshot { cursor, bytes })
-        .await
-        .map_err(|e| named(name, e))?;
-    Ok(indexed)
 }
 
 /// `e` as an anomaly that names database `name`.

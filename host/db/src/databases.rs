@@ -167,6 +167,21 @@ impl Databases {
         .cloned()
     }
 
+    /// Deletes the index segments of database `name` that no kept root names, once the
+    /// `grace` period has passed (see `gc`); with `dry_run`, only reports what would go.
+    pub async fn gc(
+        &self,
+        name: &str,
+        grace: std::time::Duration,
+        dry_run: bool,
+    ) -> Result<super::gc::GcReport, IonError> {
+        check_name(name)?;
+        let db = self.storage.open(name).await.map_err(|e| self.error(e))?;
+        super::gc::collect(&*db, self.describe(), grace, dry_run)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
     /// Whether database `name` is being opened right now (its cell exists, still empty).
     #[cfg(test)]
     pub(crate) fn is_opening(&self, name: &str) -> bool {

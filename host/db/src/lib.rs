@@ -17,6 +17,9 @@ pub mod connection;
 pub mod databases;
 pub mod datom;
 pub mod expand;
+pub mod gc;
+#[cfg(test)]
+mod gc_tests;
 pub mod indexing;
 pub mod instant;
 pub mod pull;

@@ -3,7 +3,8 @@
 //! AEVT, AVET, VAET and the history), each by its first datom, its length and its key,
 //! so opening a database reads the root and the log after it, and nothing else.
 //!
-//! Body (version 3): the marker `-3`, basis t, next entity number, the transaction
+//! Body (version 3): the marker `-3`, basis t, when it was written (ms since the epoch:
+//! what garbage collection's grace period counts from), next entity number, the transaction
 //! times, then each tree: its segment count and, per segment, its first datom (the
 //! snapshot datom encoding), its length (u32) and its key (32 bytes). Owns the format
 //! only; `indexing` makes the trees, `base` reads them.
@@ -25,6 +26,7 @@ pub fn encode(db: &Db) -> Option<Vec<u8>> {
     let mut body = Vec::with_capacity(64 * 1024);
     body.extend(VERSION_3.to_le_bytes());
     body.extend(db.basis_t().to_le_bytes());
+    body.extend(super::now_ms().to_le_bytes());
     body.extend(db.next_n.to_le_bytes());
     body.extend((db.tx_times.len() as u64).to_le_bytes());
     for (t, ms) in &db.tx_times {
@@ -59,6 +61,7 @@ pub fn decode(body: &[u8], source: Arc<dyn SegmentSource>) -> Result<Db> {
         bail!("not an index root");
     }
     let basis_t = r.i64()?;
+    let _written_ms = r.i64()?;
     let next_n = r.i64()?;
     let n = r.u64()? as usize;
     let mut tx_times = Vec::with_capacity(n.min(body.len() / 16));
@@ -74,6 +77,33 @@ pub fn decode(body: &[u8], source: Arc<dyn SegmentSource>) -> Result<Db> {
         source: Some(source),
     };
     Ok(Db::from_base(base, basis_t, next_n, tx_times, None)?)
+}
+
+/// What garbage collection needs of a root: when it was written, and every segment it
+/// names. `None` for a body that is not a root (an older version's snapshot).
+pub fn segments_of(body: &[u8]) -> Result<Option<(i64, Vec<Key>)>> {
+    let mut r = Reader::new(body);
+    if r.i64()? != VERSION_3 {
+        return Ok(None);
+    }
+    let _basis_t = r.i64()?;
+    let written_ms = r.i64()?;
+    let _next_n = r.i64()?;
+    let n = r.u64()? as usize;
+    r.take(
+        n.checked_mul(16)
+            .ok_or_else(|| anyhow::anyhow!("a root too long"))?,
+    )?;
+    let mut keys = Vec::new();
+    for _ in 0..5 {
+        let n = r.u64()? as usize;
+        for _ in 0..n {
+            r.datom()?;
+            r.take(4)?;
+            keys.push(Key(r.take(32)?.try_into().expect("32 bytes")));
+        }
+    }
+    Ok(Some((written_ms, keys)))
 }
 
 fn tree<const O: u8>(r: &mut Reader<'_>) -> Result<Tree<O>> {

@@ -40,9 +40,23 @@ enum DbCommand {
     List,
     /// Delete a database and its log.
     Delete { name: String },
-    /// Write a snapshot now, so the next open replays only the log after it (nodes also
-    /// write one after every 64 MiB of log).
-    Snapshot { name: String },
+    /// Index now: fold the log into index segments under a new root, so the next open
+    /// reads the root and replays only the log after it (nodes also index after every
+    /// ION_DB_INDEX_EVERY of log, 64 MiB by default).
+    #[command(alias = "snapshot")]
+    Index { name: String },
+    /// Delete the index segments no kept root names (storage keeps the newest two
+    /// roots), once the grace period has passed; prints what was deleted and kept.
+    Gc {
+        name: String,
+        /// Keep unnamed segments younger than this, and every segment while the older
+        /// kept root is younger than this: nodes may still read through it.
+        #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+        grace_secs: u64,
+        /// Report what would be deleted without deleting it.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Commit transaction data (EDN); prints {:basis-t :tx-data :tempids}. With `-`,
     /// commits one transaction per line of stdin and prints one acknowledgement line
     /// ({:basis-t t :tempids {...}}) as each is durable.
@@ -104,13 +118,27 @@ pub(crate) fn run(args: DbArgs) -> Result<(), Failure> {
                 dbs.create(&name).await.map_err(fail)?;
                 format!("{{:created {}}}", ion_edn::quote(&name))
             }
-            DbCommand::Snapshot { name } => {
+            DbCommand::Index { name } => {
                 let conn = dbs.connect(&name).await.map_err(fail)?;
                 conn.snapshot().await.map_err(fail)?;
                 format!(
-                    "{{:snapshot {}, :basis-t {}}}",
+                    "{{:indexed {}, :basis-t {}}}",
                     ion_edn::quote(&name),
                     conn.db().basis_t()
+                )
+            }
+            DbCommand::Gc {
+                name,
+                grace_secs,
+                dry_run,
+            } => {
+                let r = dbs
+                    .gc(&name, std::time::Duration::from_secs(grace_secs), dry_run)
+                    .await
+                    .map_err(fail)?;
+                format!(
+                    "{{:deleted {}, :deleted-bytes {}, :kept {}, :young {}, :dry-run {dry_run}}}",
+                    r.deleted, r.deleted_bytes, r.kept, r.young
                 )
             }
             DbCommand::List => ion_edn::print(&Edn::Vector(

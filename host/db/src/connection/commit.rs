@@ -4,7 +4,7 @@
 //! log bytes count toward the next snapshot. Part of `Connection`; no I/O of its own
 //! beyond `DbStorage`.
 
-use super::{Connection, Msg, Outcome, RESOLVE_WAIT, index_or_adopt};
+use super::{Connection, Outcome, RESOLVE_WAIT};
 use crate::storage::{Appended, Cursor, InlineAppend, Record, StorageError};
 use crate::{Db, record};
 use ion_anomaly::{Category, IonError};
@@ -143,33 +143,6 @@ impl Connection {
             }
         }
         Ok((records.len(), cursor))
-    }
-
-    /// Counts log bytes (this node's commits, or other nodes' it read) toward the next
-    /// indexing, and indexes in the background when enough have gathered: or adopts the
-    /// root another node wrote meanwhile.
-    pub(super) fn note_log(&self, bytes: u64) {
-        let total = self.log_since_snapshot.fetch_add(bytes, Ordering::AcqRel) + bytes;
-        if total < self.snapshot_every || self.snapshotting.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        self.log_since_snapshot.store(0, Ordering::Release);
-        let durable = self.durable.load_full();
-        let (storage, busy, name) = (
-            self.storage.clone(),
-            self.snapshotting.clone(),
-            self.name.clone(),
-        );
-        let inbox = self.committer.clone();
-        tokio::spawn(async move {
-            match index_or_adopt(storage, &name, durable).await {
-                Ok(indexed) => {
-                    let _ = inbox.send(Msg::Rebase(Box::new(indexed)));
-                }
-                Err(e) => tracing::warn!(db = name, "cannot index: {e}"),
-            }
-            busy.store(false, Ordering::Release);
-        });
     }
 }
 

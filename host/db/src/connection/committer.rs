@@ -125,6 +125,7 @@ impl Work {
             conn.rebase(&indexed);
         }
         if catch_up {
+            conn.look_for_root();
             let result = conn.catch_up().await.map(|_| ());
             if let Err(e) = &result
                 && self.waiting.is_empty()

@@ -1,5 +1,6 @@
 //! `file:DIR`: the embedded default. Database NAME is the folder DIR/NAME holding `log`,
-//! its transaction log, and `snapshot`.
+//! its transaction log, `snapshot` (the index root; `snapshot.1` the one before) and
+//! `segments`.
 //!
 //! The log is one append-only file of frames: a record's length (u32), a CRC-32 of it,
 //! and the record. A writer takes the file's lock (`flock`) only to append: under it, the
@@ -23,6 +24,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+#[path = "file_segments.rs"]
+mod segments;
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"ionsnap1";
 /// How much of the log one read takes into memory (beyond its first record) at most.
@@ -341,6 +345,16 @@ impl DbStorage for FileDb {
                 let mut f = File::create(&tmp)?;
                 f.write_all(&file)?;
                 f.sync_all()?;
+                // The root it replaces stays one generation, as `snapshot.1`: garbage
+                // collection keeps its segments for nodes still reading through it.
+                // Linked, then renamed, so a crash between leaves `snapshot` in place.
+                let link = dir.join("snapshot.1.new");
+                let _ = std::fs::remove_file(&link);
+                match std::fs::hard_link(&current, &link) {
+                    Ok(()) => std::fs::rename(&link, dir.join("snapshot.1"))?,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
                 std::fs::rename(&tmp, &current)?;
                 File::open(&dir)?.sync_all()
             })()
@@ -354,6 +368,48 @@ impl DbStorage for FileDb {
         .await
     }
 
+    async fn roots(&self) -> Result<Vec<Snapshot>, StorageError> {
+        let (dir, storage) = (self.0.dir.clone(), self.0.storage.clone());
+        blocking(&self.0.storage, move || {
+            let mut out = Vec::new();
+            for name in ["snapshot", "snapshot.1"] {
+                let path = dir.join(name);
+                let bytes = match std::fs::read(&path) {
+                    Ok(b) => b,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        return Err(StorageError::unavailable(
+                            &storage,
+                            format!("reading {}: {e}", path.display()),
+                        ));
+                    }
+                };
+                let (offset, body) = unframe_snapshot(&bytes).ok_or_else(|| {
+                    StorageError::corrupt(&storage, format!("{} is damaged", path.display()))
+                })?;
+                out.push(Snapshot {
+                    cursor: Cursor {
+                        t: crate::snapshot::basis_t(body).unwrap_or(0),
+                        offset,
+                    },
+                    bytes: body.to_vec(),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_segments(&self) -> Result<Vec<super::StoredSegment>, StorageError> {
+        let segments = self.0.segments();
+        blocking(&self.0.storage, move || segments.list()).await
+    }
+
+    async fn delete_segments(&self, keys: Vec<Key>) -> Result<(), StorageError> {
+        let segments = self.0.segments();
+        blocking(&self.0.storage, move || segments.delete(&keys)).await
+    }
+
     async fn put_segment(&self, key: Key, bytes: Vec<u8>) -> Result<(), StorageError> {
         let segments = self.0.segments();
         blocking(&self.0.storage, move || segments.put(&key, &bytes)).await
@@ -365,73 +421,6 @@ impl DbStorage for FileDb {
 
     fn inline(&self) -> Option<&dyn InlineAppend> {
         Some(&*self.0)
-    }
-}
-
-impl Inner {
-    fn segments(&self) -> Segments {
-        Segments {
-            dir: self.dir.join("segments"),
-            storage: self.storage.clone(),
-        }
-    }
-}
-
-/// A database's `segments` folder: one file per segment, named by its key.
-struct Segments {
-    dir: PathBuf,
-    storage: String,
-}
-
-impl Segments {
-    /// Writes segment `key` to a temporary file, syncs it and renames it into place
-    /// (then syncs the folder), unless it is there.
-    fn put(&self, key: &Key, bytes: &[u8]) -> Result<(), StorageError> {
-        let path = self.dir.join(key.hex());
-        if path.exists() {
-            return Ok(());
-        }
-        // Two trees may hold the same segment (the history and EAVT, before any
-        // retraction), written at once: each writer has a temporary file of its own.
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!("{}.tmp{}-{n}", key.hex(), std::process::id()));
-        (|| -> std::io::Result<()> {
-            std::fs::create_dir_all(&self.dir)?;
-            let mut f = File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            File::open(&self.dir)?.sync_all()
-        })()
-        .map_err(|e| {
-            StorageError::unavailable(&self.storage, format!("writing {}: {e}", path.display()))
-        })
-    }
-}
-
-impl SegmentSource for Segments {
-    fn read_segment(&self, key: &Key) -> Result<Vec<u8>, StorageError> {
-        let path = self.dir.join(key.hex());
-        std::fs::read(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                StorageError::corrupt(
-                    &self.storage,
-                    format!(
-                        "the index root names segment {}, which is missing",
-                        path.display()
-                    ),
-                )
-            } else {
-                StorageError::unavailable(&self.storage, format!("reading {}: {e}", path.display()))
-            }
-        })
-    }
-
-    fn describe(&self) -> &str {
-        &self.storage
     }
 }
 

@@ -62,6 +62,17 @@ pub struct Snapshot {
     pub bytes: Vec<u8>,
 }
 
+/// An index segment in storage, as garbage collection sees it.
+#[derive(Debug, Clone)]
+pub struct StoredSegment {
+    /// Its key.
+    pub key: Key,
+    /// When it was written.
+    pub written: std::time::SystemTime,
+    /// Its size in storage.
+    pub bytes: u64,
+}
+
 /// What a conditional append did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Appended {
@@ -211,6 +222,15 @@ pub trait DbStorage: Send + Sync {
 
     /// What reads this database's index segments (blocking reads, see `segment`).
     fn segments(&self) -> Arc<dyn SegmentSource>;
+
+    /// Every index root (or snapshot) kept, newest first: the newest two.
+    async fn roots(&self) -> Result<Vec<Snapshot>, StorageError>;
+
+    /// Every index segment stored for this database.
+    async fn list_segments(&self) -> Result<Vec<StoredSegment>, StorageError>;
+
+    /// Deletes index segments `keys` (one already gone is no error).
+    async fn delete_segments(&self, keys: Vec<Key>) -> Result<(), StorageError>;
 
     /// The same appends as blocking calls, for storage whose appends are local blocking
     /// I/O (`file:`): the connection then commits on a thread of its own, and a commit

@@ -19,11 +19,15 @@ use super::{Appended, Cursor, DbStorage, Record, Snapshot, Storage, StorageError
 use crate::segment::{Key, SegmentSource};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use segments::PgSegments;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
+
+#[path = "postgres_segments.rs"]
+mod segments;
 
 /// How long one statement (or getting a connection for it) may take.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -59,6 +63,7 @@ CREATE TABLE IF NOT EXISTS ion_segments (
     db text NOT NULL REFERENCES ion_databases (id) ON DELETE CASCADE,
     key bytea NOT NULL,
     bytes bytea NOT NULL,
+    written_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (db, key));";
 
 /// Databases in a PostgreSQL database.
@@ -310,49 +315,16 @@ struct PgDb {
     handle: tokio::runtime::Handle,
 }
 
-/// A database's segments: rows of `ion_segments`.
-struct PgSegments {
-    storage: Arc<Inner>,
-    id: String,
-    name: String,
-    handle: tokio::runtime::Handle,
-}
-
-impl PgSegments {
-    async fn read(&self, key: &Key) -> Result<Vec<u8>, StorageError> {
-        let client = self.storage.client().await?;
-        let row = within(client.query_opt(
-            "SELECT bytes FROM ion_segments WHERE db = $1 AND key = $2",
-            &[&self.id, &key.0.as_slice()],
-        ))
-        .await
-        .map_err(|e| {
-            self.storage
-                .error(&format!("reading a segment of database {}", self.name), &e)
-        })?;
-        row.map(|r| r.get(0)).ok_or_else(|| {
-            StorageError::corrupt(
-                &self.storage.describe,
-                format!(
-                    "the index root of database {} names segment {key:?}, which is missing",
-                    self.name
-                ),
-            )
-        })
-    }
-}
-
-impl SegmentSource for PgSegments {
-    fn read_segment(&self, key: &Key) -> Result<Vec<u8>, StorageError> {
-        crate::segment::block_on(&self.handle, &self.storage.describe, self.read(key))?
-    }
-
-    fn describe(&self) -> &str {
-        &self.storage.describe
-    }
-}
-
 impl PgDb {
+    fn segments_here(&self) -> PgSegments {
+        PgSegments {
+            storage: self.storage.clone(),
+            id: self.id.clone(),
+            name: self.name.clone(),
+            handle: self.handle.clone(),
+        }
+    }
+
     fn error(&self, what: &str, e: &(dyn std::error::Error + 'static)) -> StorageError {
         self.storage
             .error(&format!("{what} of database {}", self.name), e)
@@ -483,6 +455,33 @@ impl DbStorage for PgDb {
         }))
     }
 
+    async fn roots(&self) -> Result<Vec<Snapshot>, StorageError> {
+        let rows = self
+            .rows(
+                "SELECT t, bytes FROM ion_snapshots WHERE db = $1 ORDER BY t DESC",
+                &[&self.id],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Snapshot {
+                cursor: Cursor {
+                    t: r.get(0),
+                    offset: 0,
+                },
+                bytes: r.get(1),
+            })
+            .collect())
+    }
+
+    async fn list_segments(&self) -> Result<Vec<super::StoredSegment>, StorageError> {
+        self.segments_here().list().await
+    }
+
+    async fn delete_segments(&self, keys: Vec<Key>) -> Result<(), StorageError> {
+        self.segments_here().delete(&keys).await
+    }
+
     async fn put_segment(&self, key: Key, bytes: Vec<u8>) -> Result<(), StorageError> {
         let client = self.storage.client().await?;
         within(client.execute(
@@ -495,12 +494,7 @@ impl DbStorage for PgDb {
     }
 
     fn segments(&self) -> Arc<dyn SegmentSource> {
-        Arc::new(PgSegments {
-            storage: self.storage.clone(),
-            id: self.id.clone(),
-            name: self.name.clone(),
-            handle: self.handle.clone(),
-        })
+        Arc::new(self.segments_here())
     }
 
     async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StorageError> {

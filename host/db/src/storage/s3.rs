@@ -18,8 +18,12 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use futures_util::{StreamExt as _, TryStreamExt as _};
+use segments::S3Segments;
 use std::sync::Arc;
 use std::time::Duration;
+
+#[path = "s3_segments.rs"]
+mod segments;
 
 /// GETs in flight at once while reading the log.
 const PARALLEL_GETS: usize = 16;
@@ -172,6 +176,12 @@ impl Inner {
     /// Deletes every object under `prefix`.
     async fn delete_all(&self, prefix: &str) -> Result<(), StorageError> {
         let keys = self.keys(prefix, None, None).await?;
+        self.delete_keys(&keys).await
+    }
+
+    /// Deletes the objects `keys` (relative to the prefix).
+    async fn delete_keys(&self, keys: &[String]) -> Result<(), StorageError> {
+        let prefix = keys.first().map_or("", |k| k.as_str());
         for chunk in keys.chunks(1000) {
             let objects = chunk
                 .iter()
@@ -280,38 +290,6 @@ struct S3Db {
     handle: tokio::runtime::Handle,
 }
 
-/// A database's segments: `PREFIX/db/ID/segment/KEY`.
-struct S3Segments {
-    storage: Arc<Inner>,
-    prefix: String,
-    handle: tokio::runtime::Handle,
-}
-
-impl SegmentSource for S3Segments {
-    fn read_segment(&self, key: &Key) -> Result<Vec<u8>, StorageError> {
-        let name = format!("{}{}", self.prefix, key.hex());
-        let got = crate::segment::block_on(
-            &self.handle,
-            &self.storage.describe,
-            self.storage.get(&name),
-        )??;
-        got.ok_or_else(|| {
-            StorageError::corrupt(
-                &self.storage.describe,
-                format!(
-                    "the index root names segment s3://{}/{}, which is missing",
-                    self.storage.bucket,
-                    self.storage.key(&name)
-                ),
-            )
-        })
-    }
-
-    fn describe(&self) -> &str {
-        &self.storage.describe
-    }
-}
-
 impl S3Db {
     fn t_of(&self, key: &str, prefix: &str) -> Result<i64, StorageError> {
         key.strip_prefix(prefix)
@@ -413,6 +391,33 @@ impl DbStorage for S3Db {
             cursor: Cursor { t, offset: 0 },
             bytes,
         }))
+    }
+
+    async fn roots(&self) -> Result<Vec<Snapshot>, StorageError> {
+        let keys = self.storage.keys(&self.snapshots, None, None).await?;
+        let mut out = Vec::new();
+        for key in keys.iter().rev() {
+            let t = self.t_of(key, &self.snapshots)?;
+            if let Some(bytes) = self.storage.get(key).await? {
+                out.push(Snapshot {
+                    cursor: Cursor { t, offset: 0 },
+                    bytes,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_segments(&self) -> Result<Vec<super::StoredSegment>, StorageError> {
+        self.storage.segment_objects(&self.segments).await
+    }
+
+    async fn delete_segments(&self, keys: Vec<Key>) -> Result<(), StorageError> {
+        let names: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{}{}", self.segments, k.hex()))
+            .collect();
+        self.storage.delete_keys(&names).await
     }
 
     async fn put_segment(&self, key: Key, bytes: Vec<u8>) -> Result<(), StorageError> {
