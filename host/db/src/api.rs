@@ -203,8 +203,14 @@ pub fn index_range_request(db: &Db, request: &Edn<'_>) -> Result<Edn<'static>, I
         a: Some(a),
         ..Default::default()
     };
-    let out = db
-        .datoms(Index::Avet, &c)?
+    // The current view reads only the stretch asked for; others filter what they show.
+    let datoms = match db.view() {
+        super::value_db::View::Current => {
+            db.avet_range(a, start.as_ref(), end.as_ref().map(|e| (e, false)))?
+        }
+        _ => db.datoms(Index::Avet, &c)?,
+    };
+    let out = datoms
         .into_iter()
         .filter(|d| {
             start.as_ref().is_none_or(|s| d.v >= *s) && end.as_ref().is_none_or(|e| d.v < *e)

@@ -34,6 +34,7 @@ pub mod storage;
 pub mod transact;
 pub mod value;
 pub mod value_db;
+mod value_reads;
 
 #[cfg(test)]
 mod tests;

@@ -54,6 +54,8 @@ pub struct Ctx<'a> {
     default_src: String,
     /// Rows the data patterns have produced (how much work a query did, for tests).
     pub(crate) rows_built: usize,
+    /// The range later comparisons put on the next pattern's value (see `range`).
+    range: Option<super::range::Range>,
 }
 
 /// The page `:offset`/`:limit` ask for, when the last clause may stop early: tuples
@@ -107,6 +109,7 @@ impl<'a> Ctx<'a> {
             default_src: "$".into(),
             tables: HashMap::new(),
             rows_built: 0,
+            range: None,
         }
     }
 
@@ -181,11 +184,13 @@ impl<'a> Ctx<'a> {
     ) -> Fut<'s, Vec<Row>> {
         Box::pin(async move {
             let mut rows = rows;
-            for clause in clauses {
+            for (i, clause) in clauses.iter().enumerate() {
                 if rows.is_empty() {
                     break;
                 }
+                self.range = super::range::value_range(clause, &clauses[i + 1..]);
                 rows = self.clause(clause, rows, 0).await?;
+                self.range = None;
             }
             Ok(rows)
         })
@@ -309,6 +314,7 @@ impl<'a> Ctx<'a> {
             )));
         }
         let db = self.source(&src)?.clone();
+        let range = self.range.take();
         // The terms read once, not once per row or datom: a variable's name is shared by
         // every row that binds it.
         let parsed: Vec<Term> = terms
@@ -348,11 +354,11 @@ impl<'a> Ctx<'a> {
             // share one read per distinct set of known values (the hash join).
             let direct;
             let matches = if matches!(known.first(), Some(Some(_))) {
-                direct = scan(&db, &known, &wanted, clause)?;
+                direct = scan(&db, &known, &wanted, clause, range.as_ref())?;
                 &direct
             } else {
                 if !cache.contains_key(&known) {
-                    let found = scan(&db, &known, &wanted, clause)?;
+                    let found = scan(&db, &known, &wanted, clause, range.as_ref())?;
                     cache.insert(known.clone(), found);
                 }
                 &cache[&known]

@@ -11,6 +11,7 @@ mod expr;
 mod find;
 mod parse;
 pub mod plan;
+mod range;
 mod rules;
 mod scan;
 

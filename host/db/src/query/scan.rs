@@ -5,10 +5,11 @@
 use super::bind::binding;
 use super::builtins;
 use super::parse::incorrect;
+use super::range::Range;
 use crate::api;
 use crate::schema::tx_of;
 use crate::value::{F64, Value, ValueType};
-use crate::value_db::{Components, Db, Index};
+use crate::value_db::{Components, Db, Index, View};
 use ion_anomaly::IonError;
 use ion_edn::Edn;
 
@@ -20,6 +21,7 @@ pub fn scan(
     known: &[Option<Value>],
     wanted: &[bool],
     clause: &Edn<'_>,
+    range: Option<&Range>,
 ) -> Result<Vec<Vec<Value>>, IonError> {
     let want_v = wanted.get(2).copied().unwrap_or(false);
     let entity = |v: &Value| -> Result<i64, IonError> {
@@ -108,8 +110,18 @@ pub fn scan(
         // Without the attribute the value's type is unknown: compare after the scan.
         v_untyped = c.v.take();
     }
-    Ok(db
-        .datoms(index, &c)?
+    // A free value with comparisons on it later: read only their stretch of AVET.
+    let ranged = match (range, &attr, index, db.view()) {
+        (Some(r), Some(a), Index::Aevt, View::Current) if r.fits(&sample(a.value_type)) => {
+            Some(db.avet_range(a.id, r.lo.as_ref(), r.hi.as_ref().map(|(v, i)| (v, *i)))?)
+        }
+        _ => None,
+    };
+    let datoms = match ranged {
+        Some(d) => d,
+        None => db.datoms(index, &c)?,
+    };
+    Ok(datoms
         .into_iter()
         .filter(|d| wanted_added.is_none_or(|w| w == d.added))
         .filter(|d| {
@@ -131,4 +143,15 @@ pub fn scan(
             ]
         })
         .collect())
+}
+
+/// A value of type `t`, to check a range's bounds against (none for other types).
+fn sample(t: ValueType) -> Value {
+    match t {
+        ValueType::Long => Value::Long(0),
+        ValueType::Double => Value::Double(F64(0.0)),
+        ValueType::Instant => Value::Instant(0),
+        ValueType::String => Value::Str(String::new()),
+        _ => Value::Tuple(Vec::new()),
+    }
 }
