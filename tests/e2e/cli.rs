@@ -112,6 +112,23 @@ fn runaway_recursion_fails_clearly() {
 }
 
 #[test]
+fn a_malformed_database_size_variable_is_refused_by_name() {
+    for (name, value) in [("ION_DB_CACHE_BYTES", "lots"), ("ION_DB_INDEX_EVERY", "0")] {
+        let out = host()
+            .args(["db", "list"])
+            .env(name, value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(
+            stderr(&out).contains(&format!("{name}=\"{value}\": expected a size above zero")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn unknown_names_and_bad_input_exit_2() {
     let out = invoke("examples/starter", &["nope"]);
     assert_eq!(out.status.code(), Some(2));

@@ -2,6 +2,7 @@
 //! durable per transaction (our log fsyncs every transaction; SQLite runs in WAL mode with
 //! `synchronous=FULL`), and the ratios. Usage: db-vs-sqlite WORK-DIR [DATOMS-FOR-RESTART]
 
+mod big;
 mod floor;
 mod queries;
 mod restart;
@@ -39,11 +40,27 @@ fn existing(i: usize, txs: usize, per: usize) -> usize {
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some("--open-huge") {
+        // The child of the large-database rows (big.rs).
+        let dir = std::path::PathBuf::from(std::env::args().nth(2).unwrap());
+        big::open(&dir, std::env::args().nth(3).unwrap().parse().unwrap()).await;
+        return;
+    }
     let dir = std::path::PathBuf::from(args.next().expect("usage: db-vs-sqlite WORK-DIR [DATOMS]"));
     let restart_datoms: usize = args.next().map_or(1_000_000, |s| s.parse().unwrap());
     let app = args.next().map(std::path::PathBuf::from);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    let huge: usize = std::env::var("BENCH_BIG_DATOMS").map_or(20_000_000, |s| s.parse().unwrap());
+    if std::env::var("BENCH_ROWS").as_deref() == Ok("big") {
+        // A quick look at a database larger than the segment cache.
+        println!("| measure | Ion Host db | SQLite | ion / sqlite | |");
+        println!("|---|---|---|---|---|");
+        for (name, ours, theirs, better) in big::run(&dir, huge).await {
+            println!("| {name} | {ours:.1} | {theirs:.1} | {:.2} | {better} |", ours / theirs);
+        }
+        return;
+    }
     if std::env::var("BENCH_ROWS").as_deref() == Ok("restart") {
         // A quick look at opening and reading a large database.
         println!("| measure | Ion Host db | SQLite | ion / sqlite | |");
@@ -151,6 +168,8 @@ async fn main() {
 
     // 4. Restart with `restart_datoms` datoms, and reads of that database.
     rows.extend(restart::run(&dir, restart_datoms).await);
+    // 5. A database larger than the segment cache.
+    rows.extend(big::run(&dir, huge).await);
 
     let floor_rows = floor::run(&dir).await;
     let query_rows = queries::run(&dir, app.as_deref()).await;

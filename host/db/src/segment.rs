@@ -171,6 +171,22 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
     n.checked_mul(unit)
 }
 
+/// Checks the database's size variables (`ION_DB_CACHE_BYTES`, `ION_DB_INDEX_EVERY`):
+/// the error names the variable, its value and what was expected. A process calls it
+/// before it opens a database, so a malformed value is refused, never replaced.
+pub fn check_env() -> Result<(), String> {
+    for name in ["ION_DB_CACHE_BYTES", "ION_DB_INDEX_EVERY"] {
+        if let Ok(text) = std::env::var(name)
+            && parse_bytes(&text).is_none_or(|n| n == 0)
+        {
+            return Err(format!(
+                "{name}={text:?}: expected a size above zero, such as 268435456, 256MiB or 1GiB"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The cache's counters now.
 pub fn cache_stats() -> CacheStats {
     let c = cache();

@@ -254,6 +254,37 @@ impl Db {
         Ok(n)
     }
 
+    /// Folds `f` over every current datom of `index` in order, reading segments one at a
+    /// time: a walk over a database larger than memory holds one segment at once.
+    pub fn fold<T>(
+        &self,
+        index: Index,
+        init: T,
+        mut f: impl FnMut(T, &Datom) -> T,
+    ) -> Result<T, StorageError> {
+        fn go<const O: u8, T>(
+            base: &Base,
+            tree: &super::base::Tree<O>,
+            removed: &OrdSet<Keyed<EAVT>>,
+            tail: &OrdSet<Keyed<O>>,
+            init: T,
+            f: &mut impl FnMut(T, &Datom) -> T,
+        ) -> Result<T, StorageError> {
+            let trouble = Trouble::default();
+            let out = super::base::whole(base, tree, removed, tail, &trouble)
+                .fold(init, |acc, k| f(acc, &k.0));
+            trouble.check()?;
+            Ok(out)
+        }
+        let (base, removed) = (&self.base, &self.removed);
+        match index {
+            Index::Eavt => go(base, &base.eavt, removed, &self.eavt, init, &mut f),
+            Index::Aevt => go(base, &base.aevt, removed, &self.aevt, init, &mut f),
+            Index::Avet => go(base, &base.avet, removed, &self.avet, init, &mut f),
+            Index::Vaet => go(base, &base.vaet, removed, &self.vaet, init, &mut f),
+        }
+    }
+
     /// How many datoms the current value holds.
     pub fn count(&self) -> usize {
         self.base.eavt.len - self.removed.len() + self.eavt.len()

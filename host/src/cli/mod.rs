@@ -86,6 +86,10 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(crate::otlp::endpoint(cli.otlp_endpoint.as_deref()));
+    if let Err(message) = crate::db::segment::check_env() {
+        eprintln!("error: {message}");
+        return ExitCode::from(Failure::Setup(String::new()).exit_code());
+    }
     let outcome = match cli.command {
         Command::Build { app } => match crate::build::build_app(&app) {
             Ok(path) => {
