@@ -413,3 +413,83 @@ fn transactions_killed_again_and_again_lose_nothing_acknowledged() {
         present.len()
     );
 }
+
+/// `kill -9` while `host db index` writes segments, before it writes the root: the old
+/// root (here: none) stands, every datom is there, the orphan segments are garbage that
+/// `host db gc` removes, and the next indexing succeeds.
+#[test]
+fn a_kill_9_while_indexing_leaves_the_old_root_and_loses_nothing() {
+    let dir = scratch("crash-index");
+    let db = |dir: &Path| {
+        let mut cmd = db(dir);
+        // No indexing but the one this test starts.
+        cmd.env("ION_DB_INDEX_EVERY", "1GiB");
+        cmd
+    };
+    ok(db(&dir).args(["create", "k"]).output().unwrap());
+    let schema = r#"[{:db/ident :k/id :db/valueType :db.type/long :db/unique :db.unique/identity :db/cardinality :db.cardinality/one}
+                     {:db/ident :k/check :db/valueType :db.type/long :db/cardinality :db.cardinality/one}]"#;
+    ok(db(&dir).args(["transact", "k", schema]).output().unwrap());
+    let mut child = db(&dir)
+        .args(["transact", "k", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let items = 300_000i64;
+    for b in 0..items / 3000 {
+        let line: String = (b * 3000..(b + 1) * 3000)
+            .map(|id| format!("{{:k/id {id} :k/check {}}}", id * 7))
+            .collect();
+        writeln!(stdin, "[{line}]").unwrap();
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let (root, segments) = (dir.join("dbs/k/snapshot"), dir.join("dbs/k/segments"));
+    // Segments (named by 64 hex digits), not the temporary file of one being written.
+    let count = || {
+        std::fs::read_dir(&segments).map_or(0, |d| {
+            d.flatten().filter(|e| e.file_name().len() == 64).count()
+        })
+    };
+    let mut indexing = db(&dir).args(["index", "k"]).spawn().unwrap();
+    // Killed once its first segments are on disk, while it writes the rest.
+    while count() == 0 {
+        assert!(
+            indexing.try_wait().unwrap().is_none(),
+            "indexing ended before it could be killed"
+        );
+        std::thread::yield_now();
+    }
+    indexing.kill().unwrap();
+    indexing.wait().unwrap();
+    assert!(!root.exists(), "the kill came after the root was written");
+    let orphans = count();
+    assert!(orphans > 0);
+    // Every datom is there (from the log), and reads work.
+    let ids = by_entity(&dir, ":k/id");
+    let checks = by_entity(&dir, ":k/check");
+    assert_eq!(ids.len(), items as usize);
+    assert!(ids.iter().all(|(e, id)| checks.get(e) == Some(&(id * 7))));
+    // The orphans are garbage: no root names them.
+    let gc = edn(&ok(db(&dir)
+        .args(["gc", "k", "--grace-secs", "0"])
+        .output()
+        .unwrap()));
+    assert_eq!(
+        ion_edn::get(&gc, "deleted"),
+        Some(&Edn::Int(orphans as i64))
+    );
+    assert_eq!(count(), 0);
+    // Indexing again writes a root whose segments are all there.
+    ok(db(&dir).args(["index", "k"]).output().unwrap());
+    assert!(root.exists());
+    assert_eq!(by_entity(&dir, ":k/id"), ids);
+    for index in ["eavt", "avet", "vaet"] {
+        ok(db(&dir)
+            .args(["datoms", "k", index, "--limit", "10000000"])
+            .output()
+            .unwrap());
+    }
+}

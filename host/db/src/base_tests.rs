@@ -103,7 +103,7 @@ async fn people() -> Db {
 
 /// `db` indexed into `storage` with segments of `size` datoms, its root written and read
 /// back: a value whose base is read lazily. Also returns how many segments were new.
-fn indexed(db: &Db, storage: &Arc<dyn DbStorage>, size: usize) -> (Db, usize) {
+pub(crate) fn indexed(db: &Db, storage: &Arc<dyn DbStorage>, size: usize) -> (Db, usize) {
     let handle = tokio::runtime::Handle::current();
     let mut fresh = 0;
     let out = indexing::index(db, storage.segments(), size, &mut |key: Key, bytes| {

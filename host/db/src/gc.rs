@@ -79,5 +79,8 @@ pub async fn collect(
     if !dry_run && !doomed.is_empty() {
         storage.delete_segments(doomed).await?;
     }
+    if !dry_run {
+        storage.sweep_unfinished(grace).await?;
+    }
     Ok(report)
 }

@@ -410,6 +410,11 @@ impl DbStorage for FileDb {
         blocking(&self.0.storage, move || segments.delete(&keys)).await
     }
 
+    async fn sweep_unfinished(&self, grace: std::time::Duration) -> Result<usize, StorageError> {
+        let segments = self.0.segments();
+        blocking(&self.0.storage, move || segments.sweep(grace)).await
+    }
+
     async fn put_segment(&self, key: Key, bytes: Vec<u8>) -> Result<(), StorageError> {
         let segments = self.0.segments();
         blocking(&self.0.storage, move || segments.put(&key, &bytes)).await

@@ -112,6 +112,29 @@ impl Segments {
         Ok(())
     }
 
+    /// Deletes the temporary files of segment writes a crash cut short, older than
+    /// `grace` (younger ones may be writes in progress). Returns how many went.
+    pub(super) fn sweep(&self, grace: std::time::Duration) -> Result<usize, StorageError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(self.io("listing", e)),
+        };
+        let mut swept = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let unfinished = name.to_str().is_some_and(|n| n.contains(".tmp"));
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| at.elapsed().is_ok_and(|age| age >= grace));
+            if unfinished && old && std::fs::remove_file(entry.path()).is_ok() {
+                swept += 1;
+            }
+        }
+        Ok(swept)
+    }
+
     fn io(&self, what: &str, e: std::io::Error) -> StorageError {
         StorageError::unavailable(&self.storage, format!("{what} {}: {e}", self.dir.display()))
     }

@@ -232,6 +232,13 @@ pub trait DbStorage: Send + Sync {
     /// Deletes index segments `keys` (one already gone is no error).
     async fn delete_segments(&self, keys: Vec<Key>) -> Result<(), StorageError>;
 
+    /// Deletes what writes of segments left unfinished (a crash mid-write) longer than
+    /// `grace` ago. Nothing to do where a write is all or nothing.
+    async fn sweep_unfinished(&self, grace: std::time::Duration) -> Result<usize, StorageError> {
+        let _ = grace;
+        Ok(0)
+    }
+
     /// The same appends as blocking calls, for storage whose appends are local blocking
     /// I/O (`file:`): the connection then commits on a thread of its own, and a commit
     /// costs no hop to tokio's blocking pool and back. `None` (the default) for storage
