@@ -65,11 +65,20 @@ impl Subject {
             assert!(out.status.success(), "params put: {}", stderr(&out));
         }
         fill_tutorial(&dir, &home, None);
+        // The node opens the database from an index root and reads it through segments,
+        // and indexes again every 2 KiB of log as the cases transact.
+        let out = host()
+            .env("ION_HOME", &home)
+            .args(["db", "index", DB])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "db index: {}", stderr(&out));
         let server = Server::serve_app(
             &dir,
             &[
                 ("ION_HOME", home.to_str().unwrap()),
                 ("ION_ENV_MAP", "{:env :conformance}"),
+                ("ION_DB_INDEX_EVERY", "2KiB"),
             ],
             &[
                 "--params",
