@@ -1,5 +1,5 @@
 # ion_guest — owns the guest entry componentize-py builds for world `ion-runtime`: the
-# export classes (Describe, Lifecycle, Lambda, Web, TxFn, QueryFn, Xform, Loader) that
+# export classes (Describe, Lifecycle, Lambda, Web, TxFn, QueryFn, QueryFnBatch, Xform, Loader) that
 # dispatch to the ion registry, and the choice between the two build modes:
 #   runtime  — no `app` module on the path at build time; the host calls Loader.load with
 #              the app's sources, which imports app.py from memory;
@@ -135,6 +135,11 @@ class TxFn:
 class QueryFn:
     def call(self, name, args):
         return _call(_registry.call_query_fn, name, args)
+
+
+class QueryFnBatch:
+    def call_batch(self, name, rows):
+        return _call(_registry.call_query_fn_batch, name, rows)
 
 
 class Xform:

@@ -307,3 +307,36 @@ async fn a_panicking_init_stops_the_load_with_the_panic_message() {
         e.message
     );
 }
+
+/// Issue 20, item 3: every SDK's component takes many rows per query-function call
+/// (`query-fn-batch`), answering one value per row, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sdk_takes_query_fn_rows_in_batches() {
+    let name = FnName::parse("ion.starter/feature-item?").unwrap();
+    for starter in [
+        "examples/starter",
+        "examples/starter-py",
+        "examples/starter-js",
+    ] {
+        let app = load_with(starter, None, "{}").await.unwrap();
+        assert!(app.has_query_fn_batch(), "{starter}");
+        let rows = ["\"SKU-1\"", "\"SKU-2\"", "\"SKU-21\"", "\"SKU-4\""]
+            .iter()
+            .map(|sku| vec![sku.to_string()])
+            .collect();
+        let out = app
+            .call_query_fn_batch(None, &name, rows, "b1")
+            .await
+            .result
+            .unwrap_or_else(|e| panic!("{starter}: {e:?}"));
+        assert_eq!(out, ["true", "false", "true", "false"], "{starter}");
+        // A row the function refuses fails the batch, as it would fail the query.
+        let rows = vec![vec!["\"SKU-1\"".to_string()], vec!["42".to_string()]];
+        let e = app
+            .call_query_fn_batch(None, &name, rows, "b2")
+            .await
+            .result
+            .unwrap_err();
+        assert_eq!(e.category, Category::Incorrect, "{starter}: {e:?}");
+    }
+}

@@ -175,14 +175,21 @@ pub async fn run(dir: &Path, app_dir: Option<&Path>) -> Vec<(String, f64, f64, O
         let rt = Runtime::new(Default::default()).unwrap();
         let context = AppContext::new(&config, Placement::new(None, EnvironmentMap::parse("{}", "bench").unwrap())).unwrap();
         let app = LoadedApp::load(&rt, bytes, config, context).await.unwrap();
-        let fns = AppFunctions::new(&app);
         let query = ion_edn::read(
             "[:find ?e ?l ?a :where [?e :name \"Ivan\"] [?e :last-name ?l] [?e :age ?a] [?e :sex :male] [(hostile/truthy? ?a)]]",
         )
         .unwrap();
-        let t = Instant::now();
-        let r = q(&query, vec![Input::Db(&db)], &fns).await.unwrap();
-        let ours_us = t.elapsed().as_secs_f64() * 1e6;
+        // As the other rows: the median of several runs, each a database operation of its
+        // own (its own instance of the app, as a node's query has).
+        let mut times = Vec::new();
+        let mut r = ion_edn::Edn::Nil;
+        for _ in 0..7 {
+            let fns = AppFunctions::new(&app);
+            let t = Instant::now();
+            r = q(&query, vec![Input::Db(&db)], &fns).await.unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        let ours_us = median(times);
         let n = match &r {
             ion_edn::Edn::Vector(v) => v.len(),
             _ => 0,

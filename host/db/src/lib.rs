@@ -69,7 +69,27 @@ pub trait Functions: Send + Sync {
     ) -> FnFuture<'a>;
     /// Xform `name` on a pulled value.
     fn xform<'a>(&'a self, name: &'a str, value: Edn<'static>) -> FnFuture<'a>;
+    /// Query function `name` on each row of `rows` (values only, no database), one result
+    /// per row: what a clause calls for all its rows at once. By default, a call per row.
+    fn predicate_batch<'a>(
+        &'a self,
+        name: &'a str,
+        rows: Vec<Vec<Edn<'static>>>,
+    ) -> BatchFuture<'a> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(rows.len());
+            for args in rows {
+                out.push(self.predicate(name, args, None).await?);
+            }
+            Ok(out)
+        })
+    }
 }
+
+/// A batch of ion function calls in flight: one result per row.
+pub type BatchFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<Edn<'static>>, IonError>> + Send + 'a>,
+>;
 
 /// No app: every function call is refused.
 pub struct NoFunctions;

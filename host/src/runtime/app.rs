@@ -2,7 +2,9 @@
 //! it says it exports, its `ion-config.edn` checked against that, and the typed entry
 //! points callers use (lambda, web, query fn, xform).
 
-use super::bindings::{describe, lambda, lifecycle, query_fn, tx_fn, types::FnKind, web, xform};
+use super::bindings::{
+    describe, lambda, lifecycle, query_fn, query_fn_batch, tx_fn, types::FnKind, web, xform,
+};
 use super::call::from_guest;
 use super::engine::Runtime;
 use super::metric_handles::MetricHandles;
@@ -160,6 +162,8 @@ pub(crate) struct Exports {
     pub web: Option<web::GuestIndices>,
     pub _tx_fn: Option<tx_fn::GuestIndices>,
     pub query_fn: Option<query_fn::GuestIndices>,
+    /// Absent in components built before the SDKs exported it: they are called per row.
+    pub query_fn_batch: Option<query_fn_batch::GuestIndices>,
     pub xform: Option<xform::GuestIndices>,
 }
 
@@ -250,6 +254,7 @@ impl LoadedApp {
             web: web::GuestIndices::new(&pre).ok(),
             _tx_fn: tx_fn::GuestIndices::new(&pre).ok(),
             query_fn: query_fn::GuestIndices::new(&pre).ok(),
+            query_fn_batch: query_fn_batch::GuestIndices::new(&pre).ok(),
             xform: xform::GuestIndices::new(&pre).ok(),
         };
         let lambda_slots = config

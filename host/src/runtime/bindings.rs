@@ -12,5 +12,7 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use exports::ion::host::{describe, lambda, lifecycle, query_fn, tx_fn, web, xform};
+pub use exports::ion::host::{
+    describe, lambda, lifecycle, query_fn, query_fn_batch, tx_fn, web, xform,
+};
 pub use ion::host::{cast, db, env, types};

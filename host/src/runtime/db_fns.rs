@@ -7,7 +7,7 @@ use super::LoadedApp;
 use super::reuse::Session;
 use crate::anomaly::{Category, IonError};
 use crate::config::FnName;
-use crate::db::{Db, FnFuture, Functions};
+use crate::db::{BatchFuture, Db, FnFuture, Functions};
 use ion_edn::Edn;
 
 /// A loaded app's functions, for one database operation. Its query functions and
@@ -85,6 +85,30 @@ impl Functions for AppFunctions<'_> {
                 .await
                 .result?;
             edn(&out, n)
+        })
+    }
+
+    fn predicate_batch<'a>(&'a self, n: &'a str, rows: Vec<Vec<Edn<'static>>>) -> BatchFuture<'a> {
+        Box::pin(async move {
+            if !self.app.has_query_fn_batch() {
+                let mut out = Vec::with_capacity(rows.len());
+                for args in rows {
+                    out.push(self.predicate(n, args, None).await?);
+                }
+                return Ok(out);
+            }
+            let f = name(n)?;
+            let rows = rows
+                .iter()
+                .map(|args| args.iter().map(ion_edn::print).collect())
+                .collect();
+            let id = uuid::Uuid::new_v4().to_string();
+            let out = self
+                .app
+                .call_query_fn_batch(Some(&self.session), &f, rows, &id)
+                .await
+                .result?;
+            out.iter().map(|text| edn(text, n)).collect()
         })
     }
 

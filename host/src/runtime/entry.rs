@@ -376,6 +376,61 @@ impl LoadedApp {
         .await
     }
 
+    /// Whether the component takes a batch of rows per query-function call
+    /// (`query-fn-batch`; components built before it did not).
+    pub fn has_query_fn_batch(&self) -> bool {
+        self.exports.query_fn_batch.is_some()
+    }
+
+    /// Calls query function `fn_name` (in `:allow`) once per row of EDN `rows`, in one
+    /// call of the component, in `session`'s instance when given: one result per row.
+    pub async fn call_query_fn_batch(
+        &self,
+        session: Option<&Session>,
+        fn_name: &FnName,
+        rows: Vec<Vec<String>>,
+        request_id: &str,
+    ) -> CallResult<Vec<String>> {
+        if !self.config.allow.contains(fn_name) {
+            return refused(
+                request_id,
+                IonError::new(
+                    Category::Forbidden,
+                    format!("{fn_name} is not in ion-config.edn :allow"),
+                ),
+            );
+        }
+        let indices = self.exports.query_fn_batch.as_ref();
+        let n = rows.len();
+        let done = self
+            .run(
+                request_id,
+                fn_name,
+                DEFAULT_CALL_TIMEOUT,
+                indices,
+                CallKind::QueryFn,
+                session,
+                async |live, instance, indices| {
+                    let guest = indices.load(&mut live.store, instance)?;
+                    guest
+                        .call_call_batch(&mut live.store, fn_name.as_str(), &rows)
+                        .await
+                },
+            )
+            .await;
+        let result = match done.result {
+            Ok(out) if out.len() != n => Err(IonError::new(
+                Category::Fault,
+                format!(
+                    "{fn_name} answered {} values for a batch of {n} rows",
+                    out.len()
+                ),
+            )),
+            other => other,
+        };
+        CallResult { result, ..done }
+    }
+
     /// Calls xform `fn_name` (which must be in `:xforms`) with EDN `value`.
     pub async fn call_xform(
         &self,

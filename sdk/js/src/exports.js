@@ -100,6 +100,16 @@ export const queryFn = {
   }),
 };
 
+export const queryFnBatch = {
+  callBatch: (name, rows) => guard(() => {
+    const f = registry.lookup('query-fn', name);
+    return rows.map((row) => {
+      const values = row.map((a, i) => readArg(a, `argument ${i}`));
+      return printOut(notThenable(f.fn(values), `query function ${name}`), `query function ${name}`);
+    });
+  }),
+};
+
 export const xform = {
   call: (name, value) => guard(() => {
     const f = registry.lookup('xform', name);

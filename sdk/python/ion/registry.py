@@ -232,6 +232,17 @@ def call_query_fn(name, args):
     return _edn_out(ion, ion.fn(*values))
 
 
+def call_query_fn_batch(name, rows):
+    """Calls query function ``name`` once per row of EDN arguments; one result per row."""
+    ion = _lookup("query-fn", name)
+    out = []
+    for row in rows:
+        values = [_read_arg(a, f"argument {i}") for i, a in enumerate(row)]
+        _bind(ion, values, "arguments")
+        out.append(_edn_out(ion, ion.fn(*values)))
+    return out
+
+
 def call_xform(name, value):
     """Calls xform ``name`` with one EDN value."""
     ion = _lookup("xform", name)

@@ -181,6 +181,24 @@ impl<T: App> ex::query_fn::Guest for T {
     }
 }
 
+impl<T: App> ex::query_fn_batch::Guest for T {
+    fn call_batch(name: String, rows: Vec<Vec<String>>) -> Result<Vec<String>, wt::IonError> {
+        rows.iter()
+            .map(|row| {
+                let args = row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| read_arg(a, &format!("argument {i}")).map(Arg::Value))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let value = T::query_fn(&name, &args)
+                    .ok_or_else(|| not_found("query function", &name))?
+                    .map_err(to_wit)?;
+                Ok(ion_edn::print(&value))
+            })
+            .collect()
+    }
+}
+
 impl<T: App> ex::xform::Guest for T {
     fn call(name: String, value: String) -> Result<String, wt::IonError> {
         let value = read_arg(&value, "the xform's value")?;

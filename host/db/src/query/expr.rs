@@ -13,6 +13,27 @@ use crate::value_db::{Components, Db, Index};
 use ion_anomaly::IonError;
 use ion_edn::Edn;
 
+/// Most rows per call of an ion query function that takes batches. A clause starts at
+/// one row per call and doubles while calls stay quick, so a slow function never runs far
+/// past the query's deadline, which is checked between calls.
+const BATCH: usize = 256;
+
+/// A call quicker than this lets the next batch double.
+const QUICK: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Argument `a` of a function clause: a variable read from `row`, or a constant.
+fn arg_of(clause: &Edn<'_>, a: &Edn<'_>, row: &Row) -> Result<Value, IonError> {
+    match is_var(a) {
+        Some(v) => row.get(v.as_str()).cloned().ok_or_else(|| {
+            incorrect(format!(
+                "variable {v} is unbound in {}: bind it in a clause before",
+                quote(clause)
+            ))
+        }),
+        None => constant(a),
+    }
+}
+
 impl Ctx<'_> {
     /// `[(pred args…)]` or `[(fn args…) binding]`.
     pub(super) async fn expression(
@@ -38,6 +59,16 @@ impl Ctx<'_> {
                 quote(clause)
             )));
         }
+        let ion_fn = name.contains('/')
+            && !builtins::is_builtin(&name)
+            && !call[1..]
+                .iter()
+                .any(|a| matches!(a, Edn::Symbol(s) if s.starts_with('$')));
+        if ion_fn {
+            return self
+                .ion_expression(clause, &name, &call[1..], form.as_ref(), rows)
+                .await;
+        }
         let mut out = Vec::new();
         for row in rows {
             // Every row: a call may be an ion function, a wasm call far dearer than the
@@ -53,6 +84,63 @@ impl Ctx<'_> {
                 Some(form) => {
                     let edn = result.map_or(Edn::Nil, |r| r.to_edn());
                     out.extend(bind_form(vec![row], form, &edn)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// An ion query function's clause over `rows`, called a batch of rows at a time (one
+    /// call of the app per batch, when it takes batches), with the deadline checked
+    /// between batches.
+    async fn ion_expression(
+        &mut self,
+        clause: &Edn<'_>,
+        name: &str,
+        args: &[Edn<'static>],
+        form: Option<&Edn<'static>>,
+        rows: Vec<Row>,
+    ) -> Result<Vec<Row>, IonError> {
+        let mut out = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        let mut size = 1;
+        while rows.peek().is_some() {
+            self.check_deadline()?;
+            let chunk: Vec<Row> = rows.by_ref().take(size).collect();
+            let started = std::time::Instant::now();
+            let values = chunk
+                .iter()
+                .map(|row| {
+                    args.iter()
+                        .map(|a| arg_of(clause, a, row).map(|v| v.to_edn()))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let results = self
+                .fns
+                .predicate_batch(name, values)
+                .await
+                .map_err(|e| e.context(&quote(clause)))?;
+            size = if started.elapsed() < QUICK {
+                (size * 2).min(BATCH)
+            } else {
+                (size / 2).max(1)
+            };
+            for (row, result) in chunk.into_iter().zip(results) {
+                let value = match result {
+                    Edn::Nil => None,
+                    other => Some(constant(&other)?),
+                };
+                match form {
+                    None => {
+                        if !matches!(value, None | Some(Value::Bool(false))) {
+                            out.push(row);
+                        }
+                    }
+                    Some(form) => {
+                        let edn = value.map_or(Edn::Nil, |r| r.to_edn());
+                        out.extend(bind_form(vec![row], form, &edn)?);
+                    }
                 }
             }
         }
