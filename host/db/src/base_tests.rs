@@ -197,45 +197,12 @@ fn a_segment_whose_bytes_do_not_hash_to_its_key_is_corrupt() {
 
 #[tokio::test]
 async fn a_value_opened_from_a_snapshot_reads_as_the_value_built_in_memory() {
-    let schema = r#"[{:db/ident :person/name :db/valueType :db.type/string :db/cardinality :db.cardinality/one :db/unique :db.unique/identity}
-                     {:db/ident :person/age :db/valueType :db.type/long :db/cardinality :db.cardinality/one}
-                     {:db/ident :person/friend :db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
-                     {:db/ident :person/tag :db/valueType :db.type/keyword :db/cardinality :db.cardinality/many}]"#;
-    let mut db = tx(&Db::empty(), schema).await;
-    let people: String = (0..10)
-        .map(|i| {
-            format!(
-                "{{:db/id \"p{i}\" :person/name \"p{i}\" :person/age {} :person/tag [:a :b{}] :person/friend [\"p{}\"]}}",
-                20 + i,
-                i % 3,
-                (i + 1) % 10
-            )
-        })
-        .collect();
-    db = tx(&db, &format!("[{people}]")).await;
-    db = tx(
-        &db,
-        r#"[[:db/retract [:person/name "p1"] :person/age 21]
-                     {:db/id [:person/name "p2"] :person/age 40}]"#,
-    )
-    .await;
+    let mut db = people().await;
     // Open from a snapshot: everything so far is the base.
     let none = || -> Arc<dyn SegmentSource> { Arc::new(NoSegments) };
     let mut opened = snapshot::decode(&snapshot::encode(&db).unwrap(), none()).unwrap();
     same(&db, &opened, "just opened");
-    // Transactions on both: retracting base datoms, replacing them, adding new ones,
-    // retracting what the tail added, and a whole entity.
-    let more = [
-        r#"[[:db/retract [:person/name "p3"] :person/tag :a]
-            {:db/id [:person/name "p4"] :person/age 99 :person/tag [:c]}
-            {:db/id "p10" :person/name "p10" :person/friend [[:person/name "p0"]]}]"#,
-        r#"[[:db/retract [:person/name "p4"] :person/tag :c]
-            [:db/add [:person/name "p3"] :person/tag :a]
-            [:db/retractEntity [:person/name "p5"]]]"#,
-        r#"[{:db/id "p11" :person/name "p11" :person/age 1}
-            [:db/retract [:person/name "p10"] :person/friend [:person/name "p0"]]]"#,
-    ];
-    for (i, data) in more.iter().enumerate() {
+    for (i, data) in MORE.iter().enumerate() {
         db = tx(&db, data).await;
         opened = tx(&opened, data).await;
         same(&db, &opened, &format!("after transaction {i}"));

@@ -21,6 +21,29 @@ const BATCH: usize = 256;
 /// A call quicker than this lets the next batch double.
 const QUICK: std::time::Duration = std::time::Duration::from_millis(2);
 
+/// What an expression clause makes of `row` given its function's `result`: without a
+/// binding form, the row when the result is truthy (a predicate); with one, the rows the
+/// form binds from the result.
+fn keep(
+    out: &mut Vec<Row>,
+    row: Row,
+    result: Option<Value>,
+    form: Option<&Edn<'static>>,
+) -> Result<(), IonError> {
+    match form {
+        None => {
+            if !matches!(result, None | Some(Value::Bool(false))) {
+                out.push(row);
+            }
+        }
+        Some(form) => {
+            let edn = result.map_or(Edn::Nil, |r| r.to_edn());
+            out.extend(bind_form(vec![row], form, &edn)?);
+        }
+    }
+    Ok(())
+}
+
 /// Argument `a` of a function clause: a variable read from `row`, or a constant.
 fn arg_of(clause: &Edn<'_>, a: &Edn<'_>, row: &Row) -> Result<Value, IonError> {
     match is_var(a) {
@@ -75,17 +98,7 @@ impl Ctx<'_> {
             // clock read, and a few hundred of them overran a caller's deadline.
             self.check_deadline()?;
             let result = self.call(clause, &name, &call[1..], &row).await?;
-            match &form {
-                None => {
-                    if !matches!(result, None | Some(Value::Bool(false))) {
-                        out.push(row);
-                    }
-                }
-                Some(form) => {
-                    let edn = result.map_or(Edn::Nil, |r| r.to_edn());
-                    out.extend(bind_form(vec![row], form, &edn)?);
-                }
-            }
+            keep(&mut out, row, result, form.as_ref())?;
         }
         Ok(out)
     }
@@ -131,17 +144,7 @@ impl Ctx<'_> {
                     Edn::Nil => None,
                     other => Some(constant(&other)?),
                 };
-                match form {
-                    None => {
-                        if !matches!(value, None | Some(Value::Bool(false))) {
-                            out.push(row);
-                        }
-                    }
-                    Some(form) => {
-                        let edn = value.map_or(Edn::Nil, |r| r.to_edn());
-                        out.extend(bind_form(vec![row], form, &edn)?);
-                    }
-                }
+                keep(&mut out, row, value, form)?;
             }
         }
         Ok(out)
