@@ -278,14 +278,13 @@ impl LoadedApp {
         args: Vec<String>,
         request_id: &str,
     ) -> CallResult<String> {
-        if !self.config.allow.contains(fn_name) {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::Forbidden,
-                    format!("transaction function {fn_name} is not in ion-config.edn :allow"),
-                ),
-            );
+        if let Err(e) = listed(
+            self.config.allow.contains(fn_name),
+            fn_name,
+            "transaction function ",
+            "allow",
+        ) {
+            return refused(request_id, e);
         }
         let indices = self.exports._tx_fn.as_ref();
         self.run(
@@ -336,14 +335,8 @@ impl LoadedApp {
         args: Vec<String>,
         request_id: &str,
     ) -> CallResult<String> {
-        if !self.config.allow.contains(fn_name) {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::Forbidden,
-                    format!("{fn_name} is not in ion-config.edn :allow"),
-                ),
-            );
+        if let Err(e) = listed(self.config.allow.contains(fn_name), fn_name, "", "allow") {
+            return refused(request_id, e);
         }
         let indices = self.exports.query_fn.as_ref();
         self.run(
@@ -391,14 +384,8 @@ impl LoadedApp {
         rows: Vec<Vec<String>>,
         request_id: &str,
     ) -> CallResult<Vec<String>> {
-        if !self.config.allow.contains(fn_name) {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::Forbidden,
-                    format!("{fn_name} is not in ion-config.edn :allow"),
-                ),
-            );
+        if let Err(e) = listed(self.config.allow.contains(fn_name), fn_name, "", "allow") {
+            return refused(request_id, e);
         }
         let indices = self.exports.query_fn_batch.as_ref();
         let n = rows.len();
@@ -438,14 +425,8 @@ impl LoadedApp {
         value: String,
         request_id: &str,
     ) -> CallResult<String> {
-        if !self.config.xforms.contains(fn_name) {
-            return refused(
-                request_id,
-                IonError::new(
-                    Category::Forbidden,
-                    format!("{fn_name} is not in ion-config.edn :xforms"),
-                ),
-            );
+        if let Err(e) = listed(self.config.xforms.contains(fn_name), fn_name, "", "xforms") {
+            return refused(request_id, e);
         }
         let indices = self.exports.xform.as_ref();
         self.run(
@@ -578,6 +559,18 @@ impl LoadedApp {
 /// and the account all zeros, as nodes are not AWS.
 pub fn function_arn(function_name: &str) -> String {
     format!("arn:aws:lambda:local:000000000000:function:{function_name}")
+}
+
+/// `forbidden` unless `fn_name` is `listed` in ion-config.edn under `key`; `what` comes
+/// before the name in the message.
+fn listed(listed: bool, fn_name: &FnName, what: &str, key: &str) -> Result<(), IonError> {
+    if listed {
+        return Ok(());
+    }
+    Err(IonError::new(
+        Category::Forbidden,
+        format!("{what}{fn_name} is not in ion-config.edn :{key}"),
+    ))
 }
 
 fn refused<T>(request_id: &str, e: IonError) -> CallResult<T> {

@@ -158,17 +158,7 @@ impl Ctx<'_> {
         args: &[Edn<'static>],
         row: &Row,
     ) -> Result<Option<Value>, IonError> {
-        let arg = |a: &Edn<'_>| -> Result<Value, IonError> {
-            match is_var(a) {
-                Some(v) => row.get(v.as_str()).cloned().ok_or_else(|| {
-                    incorrect(format!(
-                        "variable {v} is unbound in {}: bind it in a clause before",
-                        quote(clause)
-                    ))
-                }),
-                None => constant(a),
-            }
-        };
+        let arg = |a: &Edn<'_>| arg_of(clause, a, row);
         match name {
             "missing?" | "get-else" | "get-some" => {
                 let Some(Edn::Symbol(src)) = args.first() else {
