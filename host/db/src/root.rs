@@ -54,14 +54,23 @@ fn put_tree<const O: u8>(body: &mut Vec<u8>, tree: &Tree<O>) -> Option<()> {
     Some(())
 }
 
-/// The value a root describes, reading its segments from `source` when asked.
-pub fn decode(body: &[u8], source: Arc<dyn SegmentSource>) -> Result<Db> {
+/// A root as read: its header and its trees (segments stored, no source yet).
+struct Read {
+    basis_t: i64,
+    written_ms: i64,
+    next_n: i64,
+    tx_times: Vec<(i64, i64)>,
+    base: Base,
+}
+
+/// The root `body` holds; `None` when it is not a root (an older version's snapshot).
+fn read(body: &[u8]) -> Result<Option<Read>> {
     let mut r = Reader::new(body);
     if r.i64()? != VERSION_3 {
-        bail!("not an index root");
+        return Ok(None);
     }
     let basis_t = r.i64()?;
-    let _written_ms = r.i64()?;
+    let written_ms = r.i64()?;
     let next_n = r.i64()?;
     let n = r.u64()? as usize;
     let mut tx_times = Vec::with_capacity(n.min(body.len() / 16));
@@ -74,36 +83,54 @@ pub fn decode(body: &[u8], source: Arc<dyn SegmentSource>) -> Result<Db> {
         avet: tree(&mut r)?,
         vaet: tree(&mut r)?,
         history: tree(&mut r)?,
-        source: Some(source),
+        source: None,
     };
-    Ok(Db::from_base(base, basis_t, next_n, tx_times, None)?)
+    Ok(Some(Read {
+        basis_t,
+        written_ms,
+        next_n,
+        tx_times,
+        base,
+    }))
+}
+
+/// The value a root describes, reading its segments from `source` when asked.
+pub fn decode(body: &[u8], source: Arc<dyn SegmentSource>) -> Result<Db> {
+    let Some(mut root) = read(body)? else {
+        bail!("not an index root");
+    };
+    root.base.source = Some(source);
+    Ok(Db::from_base(
+        root.base,
+        root.basis_t,
+        root.next_n,
+        root.tx_times,
+        None,
+    )?)
 }
 
 /// What garbage collection needs of a root: when it was written, and every segment it
 /// names. `None` for a body that is not a root (an older version's snapshot).
 pub fn segments_of(body: &[u8]) -> Result<Option<(i64, Vec<Key>)>> {
-    let mut r = Reader::new(body);
-    if r.i64()? != VERSION_3 {
+    let Some(root) = read(body)? else {
         return Ok(None);
-    }
-    let _basis_t = r.i64()?;
-    let written_ms = r.i64()?;
-    let _next_n = r.i64()?;
-    let n = r.u64()? as usize;
-    r.take(
-        n.checked_mul(16)
-            .ok_or_else(|| anyhow::anyhow!("a root too long"))?,
-    )?;
-    let mut keys = Vec::new();
-    for _ in 0..5 {
-        let n = r.u64()? as usize;
-        for _ in 0..n {
-            r.datom()?;
-            r.take(4)?;
-            keys.push(Key(r.take(32)?.try_into().expect("32 bytes")));
-        }
-    }
-    Ok(Some((written_ms, keys)))
+    };
+    let b = &root.base;
+    let keys = [
+        &b.eavt.segs,
+        &b.aevt.segs,
+        &b.avet.segs,
+        &b.vaet.segs,
+        &b.history.segs,
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|seg| match seg.place {
+        Place::Stored(key) => Some(key),
+        Place::Here(_) => None,
+    })
+    .collect();
+    Ok(Some((root.written_ms, keys)))
 }
 
 fn tree<const O: u8>(r: &mut Reader<'_>) -> Result<Tree<O>> {

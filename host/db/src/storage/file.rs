@@ -292,31 +292,14 @@ impl DbStorage for FileDb {
     }
 
     async fn load_snapshot(&self) -> Result<Option<Snapshot>, StorageError> {
-        let (path, storage) = (self.0.dir.join("snapshot"), self.0.storage.clone());
-        blocking(&self.0.storage, move || {
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => {
-                    return Err(StorageError::unavailable(
-                        &storage,
-                        format!("reading {}: {e}", path.display()),
-                    ));
-                }
-            };
-            match unframe_snapshot(&bytes) {
-                Some((offset, body)) => Ok(Some(Snapshot {
-                    cursor: Cursor {
-                        t: crate::snapshot::basis_t(body).unwrap_or(0),
-                        offset,
-                    },
-                    bytes: body.to_vec(),
-                })),
-                None => {
-                    tracing::warn!(snapshot = %path.display(), "ignoring a damaged snapshot; replaying the whole log");
-                    Ok(None)
-                }
+        let path = self.0.dir.join("snapshot");
+        let storage = self.0.storage.clone();
+        blocking(&self.0.storage, move || match read_snapshot(&path, &storage) {
+            Err(StorageError::Corrupt { .. }) => {
+                tracing::warn!(snapshot = %path.display(), "ignoring a damaged snapshot; replaying the whole log");
+                Ok(None)
             }
+            other => other,
         })
         .await
     }
@@ -371,31 +354,10 @@ impl DbStorage for FileDb {
     async fn roots(&self) -> Result<Vec<Snapshot>, StorageError> {
         let (dir, storage) = (self.0.dir.clone(), self.0.storage.clone());
         blocking(&self.0.storage, move || {
-            let mut out = Vec::new();
-            for name in ["snapshot", "snapshot.1"] {
-                let path = dir.join(name);
-                let bytes = match std::fs::read(&path) {
-                    Ok(b) => b,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                    Err(e) => {
-                        return Err(StorageError::unavailable(
-                            &storage,
-                            format!("reading {}: {e}", path.display()),
-                        ));
-                    }
-                };
-                let (offset, body) = unframe_snapshot(&bytes).ok_or_else(|| {
-                    StorageError::corrupt(&storage, format!("{} is damaged", path.display()))
-                })?;
-                out.push(Snapshot {
-                    cursor: Cursor {
-                        t: crate::snapshot::basis_t(body).unwrap_or(0),
-                        offset,
-                    },
-                    bytes: body.to_vec(),
-                });
-            }
-            Ok(out)
+            ["snapshot", "snapshot.1"]
+                .iter()
+                .filter_map(|name| read_snapshot(&dir.join(name), &storage).transpose())
+                .collect()
         })
         .await
     }
@@ -483,6 +445,30 @@ impl InlineAppend for Inner {
         let _ = file.unlock();
         result
     }
+}
+
+/// The root (or older snapshot) in file `path`: `None` when there is none, `Corrupt` when
+/// it is not whole.
+fn read_snapshot(path: &std::path::Path, storage: &str) -> Result<Option<Snapshot>, StorageError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(StorageError::unavailable(
+                storage,
+                format!("reading {}: {e}", path.display()),
+            ));
+        }
+    };
+    let (offset, body) = unframe_snapshot(&bytes)
+        .ok_or_else(|| StorageError::corrupt(storage, format!("{} is damaged", path.display())))?;
+    Ok(Some(Snapshot {
+        cursor: Cursor {
+            t: crate::snapshot::basis_t(body).unwrap_or(0),
+            offset,
+        },
+        bytes: body.to_vec(),
+    }))
 }
 
 /// The log offset and body of a snapshot file, if it is whole.
