@@ -5,7 +5,7 @@
 //! them; reads merge the two. Immutable: a transaction makes a new value and leaves this
 //! one as it was.
 
-use super::base::{Base, Trouble, merged, whole};
+use super::base::{Base, Trouble, merged};
 use super::datom::{AEVT, AVET, Datom, EAVT, Keyed, VAET, lower_bound};
 pub use super::reads::{Components, Index, PointError, View};
 use super::schema::{self, Schema, t_of, tx_of};
@@ -15,6 +15,7 @@ use imbl::{OrdSet, Vector};
 use std::sync::Arc;
 
 /// What a snapshot holds of a value.
+#[cfg(test)]
 pub(crate) struct Parts {
     /// The current datoms, in EAVT order.
     pub current: Vec<Arc<Datom>>,
@@ -208,15 +209,16 @@ impl Db {
     }
 
     /// The current datoms, the history and the transaction times (for snapshots).
+    #[cfg(test)]
     pub(crate) fn parts(&self) -> Result<Parts, StorageError> {
         // The history is only ever added to: nothing of the base's is removed.
         let (none, trouble) = (OrdSet::new(), Trouble::default());
         let base = &self.base;
         let parts = Parts {
-            current: whole(base, &base.eavt, &self.removed, &self.eavt, &trouble)
+            current: super::base::whole(base, &base.eavt, &self.removed, &self.eavt, &trouble)
                 .map(|k| k.0)
                 .collect(),
-            history: whole(base, &base.history, &none, &self.history, &trouble)
+            history: super::base::whole(base, &base.history, &none, &self.history, &trouble)
                 .map(|k| k.0)
                 .collect(),
             tx_times: self.tx_times.iter().copied().collect(),
@@ -228,19 +230,20 @@ impl Db {
     /// The value's datoms in AEVT, AVET and VAET order, each as its position `pos` gives
     /// in the EAVT list `parts` returns: what a snapshot stores so that opening it sorts
     /// nothing.
+    #[cfg(test)]
     pub(crate) fn orders(
         &self,
         pos: impl Fn(&Arc<Datom>) -> u32,
     ) -> Result<[Vec<u32>; 3], StorageError> {
         let (base, removed, trouble) = (&self.base, &self.removed, Trouble::default());
         let orders = [
-            whole(base, &base.aevt, removed, &self.aevt, &trouble)
+            super::base::whole(base, &base.aevt, removed, &self.aevt, &trouble)
                 .map(|k| pos(&k.0))
                 .collect(),
-            whole(base, &base.avet, removed, &self.avet, &trouble)
+            super::base::whole(base, &base.avet, removed, &self.avet, &trouble)
                 .map(|k| pos(&k.0))
                 .collect(),
-            whole(base, &base.vaet, removed, &self.vaet, &trouble)
+            super::base::whole(base, &base.vaet, removed, &self.vaet, &trouble)
                 .map(|k| pos(&k.0))
                 .collect(),
         ];
