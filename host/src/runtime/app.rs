@@ -173,11 +173,24 @@ pub(crate) struct LambdaSlots {
     pub in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-/// An app ready to take calls. Calls may run concurrently. Cloning is cheap (shared
-/// parts): each call's state holds a clone, so the database can call the app's
+/// An app ready to take calls. Calls may run concurrently. Cloning is one reference
+/// count: each call's state holds a clone, so the database can call the app's
 /// transaction functions, predicates and xforms from inside an ion's call.
 #[derive(Clone)]
 pub struct LoadedApp {
+    parts: Arc<AppParts>,
+}
+
+impl std::ops::Deref for LoadedApp {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.parts
+    }
+}
+
+/// What a loaded app is made of, shared by its clones.
+#[derive(Clone)]
+pub struct AppParts {
     pub(crate) runtime: Runtime,
     pub(crate) pre: InstancePre<IonState>,
     pub(crate) context: Arc<AppContext>,
@@ -287,7 +300,7 @@ impl LoadedApp {
                 None => None,
             },
         };
-        let mut app = LoadedApp {
+        let mut parts = AppParts {
             runtime: runtime.clone(),
             pre,
             context: Arc::new(context),
@@ -300,21 +313,36 @@ impl LoadedApp {
             proxy,
             reuse,
         };
+        // `describe` runs in an instance of an app that does not know its functions
+        // yet; the app that takes calls is made from it with what it said.
         match describe {
-            Some(describe) => app.describe_and_init(describe, lifecycle).await?,
+            Some(describe) => {
+                let probe = LoadedApp {
+                    parts: Arc::new(parts.clone()),
+                };
+                let (sdk, fns) = probe.describe(describe).await?;
+                parts.sdk = sdk;
+                parts.fns = Arc::new(fns);
+            }
             None => {
-                app.sdk = "wasi:http/proxy".into();
-                app.fns = Arc::new(vec![ExportedFn {
+                parts.sdk = "wasi:http/proxy".into();
+                parts.fns = Arc::new(vec![ExportedFn {
                     name: WASI_HTTP_HANDLER.into(),
                     kind: FnKind::Web,
                     doc: Some("a plain wasi:http/proxy component".into()),
                 }]);
             }
         }
-        app.metric_handles = Arc::new(MetricHandles::new(
-            &app.context.app_name,
-            app.fns.iter().map(|f| f.name.as_str()),
+        parts.metric_handles = Arc::new(MetricHandles::new(
+            &parts.context.app_name,
+            parts.fns.iter().map(|f| f.name.as_str()),
         ));
+        let app = LoadedApp {
+            parts: Arc::new(parts),
+        };
+        if let Some(lifecycle) = lifecycle {
+            app.init(lifecycle).await?;
+        }
         let problems = app.mismatches();
         if problems.is_empty() {
             Ok(app)
@@ -323,15 +351,13 @@ impl LoadedApp {
         }
     }
 
-    /// Asks the component what it exports, then runs its `init`, each in an instance of
-    /// its own: nothing carries over.
-    async fn describe_and_init(
-        &mut self,
+    /// Asks the component what it exports (its SDK and functions), in an instance of its
+    /// own: nothing carries over to the calls.
+    async fn describe(
+        &self,
         describe: describe::GuestIndices,
-        lifecycle: Option<lifecycle::GuestIndices>,
-    ) -> Result<(), LoadError> {
-        let app = self;
-        let (mut live, instance) = app
+    ) -> Result<(Arc<str>, Vec<ExportedFn>), LoadError> {
+        let (mut live, instance) = self
             .instantiate("load", "describe", DEFAULT_CALL_TIMEOUT)
             .await
             .map_err(LoadError::Instantiate)?;
@@ -341,35 +367,34 @@ impl LoadedApp {
         }
         .await
         .map_err(|e| LoadError::Describe(live.error(e)))?;
-        app.sdk = description.sdk.into();
-        app.fns = Arc::new(
-            description
-                .fns
-                .into_iter()
-                .map(|f| ExportedFn {
-                    name: f.name,
-                    kind: f.kind,
-                    doc: f.doc,
-                })
-                .collect(),
-        );
-        if let Some(lifecycle) = lifecycle {
-            let (mut live, instance) = app
-                .instantiate("load", "init", DEFAULT_CALL_TIMEOUT)
-                .await
-                .map_err(LoadError::Init)?;
-            let outcome = async {
-                let guest = lifecycle.load(&mut live.store, &instance)?;
-                guest.call_init(&mut live.store).await
-            }
-            .await;
-            match outcome {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(LoadError::Init(from_guest(e))),
-                Err(e) => return Err(LoadError::Init(live.error(e))),
-            }
+        let fns = description
+            .fns
+            .into_iter()
+            .map(|f| ExportedFn {
+                name: f.name,
+                kind: f.kind,
+                doc: f.doc,
+            })
+            .collect();
+        Ok((description.sdk.into(), fns))
+    }
+
+    /// Runs the component's `init` in an instance of its own.
+    async fn init(&self, lifecycle: lifecycle::GuestIndices) -> Result<(), LoadError> {
+        let (mut live, instance) = self
+            .instantiate("load", "init", DEFAULT_CALL_TIMEOUT)
+            .await
+            .map_err(LoadError::Init)?;
+        let outcome = async {
+            let guest = lifecycle.load(&mut live.store, &instance)?;
+            guest.call_init(&mut live.store).await
         }
-        Ok(())
+        .await;
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(LoadError::Init(from_guest(e))),
+            Err(e) => Err(LoadError::Init(live.error(e))),
+        }
     }
 
     /// Every way `ion-config.edn` asks for something the component does not export.

@@ -133,6 +133,8 @@ pub(crate) struct Live {
     pub log: CallLog,
     pub fn_name: String,
     pub timeout: Duration,
+    /// The instance's exports, looked up on its first call.
+    pub guests: super::guests::Guests,
 }
 
 impl LoadedApp {
@@ -175,6 +177,7 @@ impl LoadedApp {
             log,
             fn_name: fn_name.to_owned(),
             timeout,
+            guests: Default::default(),
         };
         match self.pre.instantiate_async(&mut live.store).await {
             Ok(instance) => Ok((live, instance)),

@@ -162,7 +162,7 @@ impl LoadedApp {
                     CallKind::Lambda,
                     None,
                     async |live, instance, indices| {
-                        let guest = indices.load(&mut live.store, instance)?;
+                        let guest = live.guest(indices, instance)?;
                         guest
                             .call_handle(&mut live.store, fn_name, input, &context)
                             .await
@@ -249,7 +249,7 @@ impl LoadedApp {
             CallKind::Web,
             None,
             async |live, instance, indices| {
-                let guest = indices.load(&mut live.store, instance)?;
+                let guest = live.guest(indices, instance)?;
                 guest
                     .call_handle(&mut live.store, fn_name.as_str(), &request)
                     .await
@@ -295,7 +295,7 @@ impl LoadedApp {
             CallKind::TxFn,
             None,
             async |live, instance, indices| {
-                let guest = indices.load(&mut live.store, instance)?;
+                let guest = live.guest(indices, instance)?;
                 let handle = live
                     .store
                     .data_mut()
@@ -347,7 +347,7 @@ impl LoadedApp {
             CallKind::QueryFn,
             session,
             async |live, instance, indices| {
-                let guest = indices.load(&mut live.store, instance)?;
+                let guest = live.guest(indices, instance)?;
                 let mut all = Vec::with_capacity(args.len() + 1);
                 if let Some(db) = db {
                     let handle = live
@@ -398,7 +398,7 @@ impl LoadedApp {
                 CallKind::QueryFn,
                 session,
                 async |live, instance, indices| {
-                    let guest = indices.load(&mut live.store, instance)?;
+                    let guest = live.guest(indices, instance)?;
                     guest
                         .call_call_batch(&mut live.store, fn_name.as_str(), &rows)
                         .await
@@ -437,7 +437,7 @@ impl LoadedApp {
             CallKind::Xform,
             None,
             async |live, instance, indices| {
-                let guest = indices.load(&mut live.store, instance)?;
+                let guest = live.guest(indices, instance)?;
                 guest
                     .call_call(&mut live.store, fn_name.as_str(), &value)
                     .await

@@ -17,6 +17,7 @@ mod disk_cache;
 mod engine;
 mod entry;
 mod function_cache;
+mod guests;
 mod host_cast;
 mod host_db;
 mod host_env;

@@ -104,10 +104,18 @@ pub async fn handle(
             gate.exceeded_message.clone(),
         );
     };
-    gate.queue_depth.inc();
-    let running = gate.running.acquire().await;
-    gate.queue_depth.dec();
-    let Ok(_running) = running else {
+    // Only a request that has to wait counts in the queue depth: most find a slot free,
+    // and skip the gauge's two writes, which every core would contend on.
+    let running = match gate.running.try_acquire() {
+        Err(tokio::sync::TryAcquireError::NoPermits) => {
+            gate.queue_depth.inc();
+            let running = gate.running.acquire().await;
+            gate.queue_depth.dec();
+            running.ok()
+        }
+        other => other.ok(),
+    };
+    let Some(_running) = running else {
         return anomaly(
             &IonError::new(Category::Unavailable, "the node is shutting down"),
             &request_id,
