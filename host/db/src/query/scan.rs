@@ -1,29 +1,50 @@
 //! Reading the datoms a data pattern matches: the pattern's known terms pick the index
 //! (EAVT for an entity, AVET for attribute and value, AEVT for an attribute, VAET for a
-//! ref value) and resolve idents, lookup refs and transaction numbers.
+//! ref value) and resolve idents, lookup refs and transaction numbers. A datom's terms
+//! are bound only where a pattern takes them (`term_value`).
 
 use super::bind::binding;
 use super::builtins;
 use super::parse::incorrect;
 use super::range::Range;
 use crate::api;
+use crate::datom::Datom;
 use crate::schema::tx_of;
 use crate::value::{F64, Value, ValueType};
 use crate::value_db::{Components, Db, Index, View};
 use ion_anomaly::IonError;
 use ion_edn::Edn;
+use std::sync::Arc;
 
-/// The datoms a pattern with `known` terms matches, as bindings `[e a v tx added]`. The
-/// value is built only where `wanted` says a variable takes it (elsewhere `false` stands
-/// in): a string or tuple value costs a copy per datom.
-pub fn scan(
-    db: &Db,
-    known: &[Option<Value>],
-    wanted: &[bool],
-    clause: &Edn<'_>,
-    range: Option<&Range>,
-) -> Result<Vec<Vec<Value>>, IonError> {
-    let want_v = wanted.get(2).copied().unwrap_or(false);
+/// A data pattern's known terms resolved against a database: the components of its
+/// index read and the checks made on each datom read.
+pub struct Resolved {
+    /// The components the read is by (and each datom is checked against).
+    pub c: Components,
+    index: Index,
+    attr: Option<(i64, ValueType)>,
+    /// The `added` term, when known.
+    added: Option<bool>,
+    /// A value known without its attribute: compared after the read, by value.
+    v_untyped: Option<Value>,
+}
+
+impl Resolved {
+    /// Whether `d`, a datom of the same view, is one the pattern matches: as the read
+    /// by these components would have found it.
+    pub fn accepts(&self, d: &Datom) -> bool {
+        self.c.matches(d)
+            && self.added.is_none_or(|w| w == d.added)
+            && self
+                .v_untyped
+                .as_ref()
+                .is_none_or(|v| builtins::compare(&binding(&d.v), v).is_eq())
+    }
+}
+
+/// Resolves a pattern's `known` terms (`[e a v tx added]`): idents, lookup refs, the
+/// value's type as its attribute's, transaction numbers.
+pub fn resolve(db: &Db, known: &[Option<Value>], clause: &Edn<'_>) -> Result<Resolved, IonError> {
     let entity = |v: &Value| -> Result<i64, IonError> {
         match v {
             Value::Long(n) => Ok(*n),
@@ -52,15 +73,15 @@ pub fn scan(
         Some(Some(Value::Keyword(k))) => Some(
             db.schema
                 .attr(k)
+                .map(|a| (a.id, a.value_type))
                 .ok_or_else(|| {
                     incorrect(format!(
                         ":{k} is not an attribute, in {}",
                         ion_edn::print(clause)
                     ))
-                })?
-                .clone(),
+                })?,
         ),
-        Some(Some(Value::Long(id))) => db.schema.attrs.get(id).cloned(),
+        Some(Some(Value::Long(id))) => db.schema.attrs.get(id).map(|a| (a.id, a.value_type)),
         Some(Some(other)) => {
             return Err(incorrect(format!(
                 "{} is not an attribute, in {}",
@@ -70,11 +91,11 @@ pub fn scan(
         }
         _ => None,
     };
-    c.a = attr.as_ref().map(|a| a.id);
+    c.a = attr.map(|(id, _)| id);
     if let Some(Some(v)) = known.get(2) {
-        c.v = Some(match &attr {
-            Some(a) if a.value_type == ValueType::Ref => Value::Ref(entity(v)?),
-            Some(a) if a.value_type == ValueType::Double => match v {
+        c.v = Some(match attr {
+            Some((_, ValueType::Ref)) => Value::Ref(entity(v)?),
+            Some((_, ValueType::Double)) => match v {
                 Value::Long(n) => Value::Double(F64(*n as f64)),
                 other => other.clone(),
             },
@@ -101,7 +122,7 @@ pub fn scan(
         (None, None, Some(Value::Ref(_))) => Index::Vaet,
         _ => Index::Eavt,
     };
-    let wanted_added = match known.get(4) {
+    let added = match known.get(4) {
         Some(Some(Value::Bool(b))) => Some(*b),
         _ => None,
     };
@@ -110,39 +131,51 @@ pub fn scan(
         // Without the attribute the value's type is unknown: compare after the scan.
         v_untyped = c.v.take();
     }
+    Ok(Resolved {
+        c,
+        index,
+        attr,
+        added,
+        v_untyped,
+    })
+}
+
+/// The datoms a pattern with `known` terms (`[e a v tx added]`) matches, in index order.
+pub fn scan(
+    db: &Db,
+    known: &[Option<Value>],
+    clause: &Edn<'_>,
+    range: Option<&Range>,
+) -> Result<Vec<Arc<Datom>>, IonError> {
+    let r = resolve(db, known, clause)?;
     // A free value with comparisons on it later: read only their stretch of AVET.
-    let ranged = match (range, &attr, index, db.view()) {
-        (Some(r), Some(a), Index::Aevt, View::Current) if r.fits(&sample(a.value_type)) => {
-            Some(db.avet_range(a.id, r.lo.as_ref(), r.hi.as_ref().map(|(v, i)| (v, *i)))?)
+    let ranged = match (range, r.attr, r.index, db.view()) {
+        (Some(range), Some((a, t)), Index::Aevt, View::Current) if range.fits(&sample(t)) => {
+            Some(db.avet_range(
+                a,
+                range.lo.as_ref(),
+                range.hi.as_ref().map(|(v, i)| (v, *i)),
+            )?)
         }
         _ => None,
     };
-    let datoms = match ranged {
+    let mut datoms = match ranged {
         Some(d) => d,
-        None => db.datoms(index, &c)?,
+        None => db.datoms(r.index, &r.c)?,
     };
-    Ok(datoms
-        .into_iter()
-        .filter(|d| wanted_added.is_none_or(|w| w == d.added))
-        .filter(|d| {
-            v_untyped
-                .as_ref()
-                .is_none_or(|v| builtins::compare(&binding(&d.v), v).is_eq())
-        })
-        .map(|d| {
-            vec![
-                Value::Long(d.e),
-                Value::Long(d.a),
-                if want_v {
-                    binding(&d.v)
-                } else {
-                    Value::Bool(false)
-                },
-                Value::Long(d.tx),
-                Value::Bool(d.added),
-            ]
-        })
-        .collect())
+    datoms.retain(|d| r.accepts(d));
+    Ok(datoms)
+}
+
+/// The binding of term `i` (`[e a v tx added]`) that datom `d` gives.
+pub fn term_value(d: &Datom, i: usize) -> Value {
+    match i {
+        0 => Value::Long(d.e),
+        1 => Value::Long(d.a),
+        2 => binding(&d.v),
+        3 => Value::Long(d.tx),
+        _ => Value::Bool(d.added),
+    }
 }
 
 /// A value of type `t`, to check a range's bounds against (none for other types).
