@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 impl Db {
     /// Datoms of `index` whose leading components are `c`, in index order, as this
-    /// value's view shows them.
+    /// value's view shows them. A current scan stops where the index leaves the known
+    /// leading components (an attribute and value of AVET, not the whole attribute).
     pub fn datoms(&self, index: Index, c: &Components) -> Result<Vec<Arc<Datom>>, StorageError> {
         if self.view == View::Current {
             return self.scan(index, c);
@@ -68,7 +69,7 @@ impl Db {
                 removed,
                 &self.eavt,
                 lower_bound(c.e, c.e.and(c.a), c.e.and(c.a).and(c.v.as_ref())),
-                |d| c.e.is_none_or(|e| e == d.e),
+                |d| c.e.is_none_or(|e| e == d.e && c.a.is_none_or(|a| a == d.a)),
                 c,
             ),
             Index::Aevt => take(
@@ -77,7 +78,7 @@ impl Db {
                 removed,
                 &self.aevt,
                 lower_bound(c.a.and(c.e), c.a, c.a.and(c.e).and(c.v.as_ref())),
-                |d| c.a.is_none_or(|a| a == d.a),
+                |d| c.a.is_none_or(|a| a == d.a && c.e.is_none_or(|e| e == d.e)),
                 c,
             ),
             Index::Avet => take(
@@ -86,7 +87,9 @@ impl Db {
                 removed,
                 &self.avet,
                 lower_bound(None, c.a, c.a.and(c.v.as_ref())),
-                |d| c.a.is_none_or(|a| a == d.a),
+                |d| {
+                    c.a.is_none_or(|a| a == d.a && c.v.as_ref().is_none_or(|v| *v == d.v))
+                },
                 c,
             ),
             Index::Vaet => take(
@@ -95,7 +98,10 @@ impl Db {
                 removed,
                 &self.vaet,
                 lower_bound(None, c.v.as_ref().and(c.a), c.v.as_ref()),
-                |d| c.v.as_ref().is_none_or(|v| *v == d.v),
+                |d| {
+                    c.v.as_ref()
+                        .is_none_or(|v| *v == d.v && c.a.is_none_or(|a| a == d.a))
+                },
                 c,
             ),
         }

@@ -98,6 +98,19 @@ impl Rel {
         }
     }
 
+    /// The value every row gives `var`, when they all give it one and the same.
+    fn one_value(&self, var: &str) -> Option<Value> {
+        let mut values: Box<dyn Iterator<Item = Option<&Value>>> = match self {
+            Rel::Rows(rows) => Box::new(rows.iter().map(|r| r.get(var))),
+            Rel::Flat(f) => {
+                let c = f.col(var)?;
+                Box::new((0..f.len).map(move |i| Some(&f.row(i)[c])))
+            }
+        };
+        let first = values.next()??;
+        values.all(|v| v == Some(first)).then(|| first.clone())
+    }
+
     /// The variables its rows bind (a row's, when rows).
     fn vars(&self) -> HashSet<String> {
         match self {
@@ -122,6 +135,43 @@ enum Slot {
     New,
     /// That variable again, at a later place: must equal the term at this place.
     Again(usize),
+}
+
+/// An argument of a built-in predicate over a flat relation.
+enum Arg {
+    Col(usize),
+    Const(Value),
+}
+
+/// The name and arguments of `clause` when it is a built-in predicate `[(pred args…)]`
+/// (no binding, no database function) whose variables `rel` binds.
+fn builtin_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)> {
+    let Edn::Vector(items) = clause else {
+        return None;
+    };
+    let [Edn::List(call)] = items.as_slice() else {
+        return None;
+    };
+    let (Edn::Symbol(name), args) = call.split_first()? else {
+        return None;
+    };
+    if !builtins::is_builtin(name)
+        || matches!(
+            name.as_ref(),
+            "missing?" | "get-else" | "get-some" | "untuple"
+        )
+    {
+        return None;
+    }
+    let args = args
+        .iter()
+        .map(|a| match is_var(a) {
+            Some(v) => rel.col(&v).map(Arg::Col),
+            None if matches!(a, Edn::Symbol(s) if s.starts_with('$')) => None,
+            None => super::bind::constant(a).ok().map(Arg::Const),
+        })
+        .collect::<Option<Vec<Arg>>>()?;
+    Some((name.to_string(), args))
 }
 
 /// Each entity's datoms, read once for the patterns of a run that share it.
@@ -179,7 +229,14 @@ impl Ctx<'_> {
                     break;
                 }
                 self.check_deadline()?;
-                let range = value_range(clause, &clauses[i + 1..]);
+                let range = value_range(clause, &clauses[i + 1..], &|v| rel.one_value(v));
+                if let Rel::Flat(f) = &mut rel
+                    && let Some((name, args)) = builtin_predicate(clause, f)
+                {
+                    in_run = false;
+                    self.filter(clause, &name, &args, f)?;
+                    continue;
+                }
                 let Some((src, terms)) = self.db_pattern(clause) else {
                     in_run = false;
                     self.range = range;
@@ -214,6 +271,43 @@ impl Ctx<'_> {
             }
             Ok(rel)
         })
+    }
+
+    /// Keeps the rows of `rel` for which built-in predicate `name` of `args` is truthy.
+    fn filter(
+        &mut self,
+        clause: &Edn<'_>,
+        name: &str,
+        args: &[Arg],
+        rel: &mut Flat,
+    ) -> Result<(), IonError> {
+        let w = rel.vars.len();
+        let mut kept = 0;
+        let mut values = Vec::with_capacity(args.len());
+        for i in 0..rel.len {
+            if i % 1024 == 0 {
+                self.check_deadline()?;
+            }
+            let row = &rel.vals[i * w..(i + 1) * w];
+            values.clear();
+            values.extend(args.iter().map(|a| match a {
+                Arg::Col(c) => row[*c].clone(),
+                Arg::Const(v) => v.clone(),
+            }));
+            let result = builtins::call(name, &values)
+                .map_err(|e| e.context(&super::eval::quote(clause)))?;
+            if !matches!(result, None | Some(Value::Bool(false))) {
+                if kept != i {
+                    for j in 0..w {
+                        rel.vals.swap(kept * w + j, i * w + j);
+                    }
+                }
+                kept += 1;
+            }
+        }
+        rel.vals.truncate(kept * w);
+        rel.len = kept;
+        Ok(())
     }
 
     /// `rel` extended by the data pattern `clause` (`terms` over source `src`); the

@@ -33,8 +33,12 @@ impl Resolved {
     /// Whether `d`, a datom of the same view, is one the pattern matches: as the read
     /// by these components would have found it.
     pub fn accepts(&self, d: &Datom) -> bool {
-        self.c.matches(d)
-            && self.added.is_none_or(|w| w == d.added)
+        self.c.matches(d) && self.checks(d)
+    }
+
+    /// Whether `d`, read by these components, passes the checks made after the read.
+    fn checks(&self, d: &Datom) -> bool {
+        self.added.is_none_or(|w| w == d.added)
             && self
                 .v_untyped
                 .as_ref()
@@ -160,10 +164,15 @@ pub fn scan(
         _ => None,
     };
     let mut datoms = match ranged {
-        Some(d) => d,
+        Some(mut d) => {
+            d.retain(|d| r.accepts(d));
+            d
+        }
         None => db.datoms(r.index, &r.c)?,
     };
-    datoms.retain(|d| r.accepts(d));
+    if r.added.is_some() || r.v_untyped.is_some() {
+        datoms.retain(|d| r.checks(d));
+    }
     Ok(datoms)
 }
 
