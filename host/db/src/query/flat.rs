@@ -14,7 +14,7 @@ use super::builtins;
 use super::eval::{Ctx, Row};
 use super::parse::{incorrect, is_var};
 use super::range::{Range, value_range};
-use super::scan::{resolve, scan, term_value};
+use super::scan::{attr_of, read, resolve_with, term_value};
 use crate::datom::Datom;
 use crate::value::Value;
 use crate::value_db::{Components, Index};
@@ -175,7 +175,31 @@ fn builtin_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)>
 }
 
 /// Each entity's datoms, read once for the patterns of a run that share it.
-type Entities = HashMap<i64, Vec<Arc<Datom>>>;
+type Entities = HashMap<i64, Vec<Arc<Datom>>, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Hashes an entity id by one multiplication (ids are dense; SipHash is the cost of a
+/// lookup otherwise).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+}
 
 impl Ctx<'_> {
     /// The source and terms of `clause` when it is a data pattern over a database.
@@ -358,7 +382,8 @@ impl Ctx<'_> {
         };
         let mut known: Vec<Option<Value>> = vec![None; terms.len()];
         let mut cache: HashMap<Vec<Option<Value>>, Vec<Arc<Datom>>> = HashMap::new();
-        let mut direct: Vec<Arc<Datom>>;
+        let mut direct: Vec<Arc<Datom>> = Vec::new();
+        let mut attr = None;
         for i in 0..rel.len {
             if i % 1024 == 0 {
                 self.check_deadline()?;
@@ -371,10 +396,21 @@ impl Ctx<'_> {
                     _ => None,
                 };
             }
+            // The attribute is resolved once when it is a constant.
+            let a = match attr {
+                Some(a) => a,
+                None => {
+                    let a = attr_of(&db, known[1].as_ref(), clause)?;
+                    if matches!(slots.get(1), Some(Slot::Const(_))) {
+                        attr = Some(a);
+                    }
+                    a
+                }
+            };
             let matches: &[Arc<Datom>] = if known[0].is_some() {
-                direct = match entities.as_deref_mut() {
+                let r = resolve_with(&db, &known, clause, a)?;
+                match entities.as_deref_mut() {
                     Some(ents) => {
-                        let r = resolve(&db, &known, clause)?;
                         let e = r.c.e.unwrap_or_default();
                         let all = match ents.entry(e) {
                             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -386,14 +422,15 @@ impl Ctx<'_> {
                                 v.insert(db.datoms(Index::Eavt, &c)?)
                             }
                         };
-                        all.iter().filter(|d| r.accepts(d)).cloned().collect()
+                        direct.clear();
+                        direct.extend(all.iter().filter(|d| r.accepts(d)).cloned());
                     }
-                    None => scan(&db, &known, clause, range)?,
+                    None => direct = read(&db, &r, range)?,
                 };
                 &direct
             } else {
                 if !cache.contains_key(known.as_slice()) {
-                    let found = scan(&db, &known, clause, range)?;
+                    let found = read(&db, &resolve_with(&db, &known, clause, a)?, range)?;
                     cache.insert(known.clone(), found);
                 }
                 &cache[known.as_slice()]

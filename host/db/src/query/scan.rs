@@ -49,6 +49,48 @@ impl Resolved {
 /// Resolves a pattern's `known` terms (`[e a v tx added]`): idents, lookup refs, the
 /// value's type as its attribute's, transaction numbers.
 pub fn resolve(db: &Db, known: &[Option<Value>], clause: &Edn<'_>) -> Result<Resolved, IonError> {
+    let attr = attr_of(db, known.get(1).and_then(Option::as_ref), clause)?;
+    resolve_with(db, known, clause, attr)
+}
+
+/// The id and value type of a pattern's known attribute term `a` (an ident or an id);
+/// none for an unknown one, or an id that names no attribute.
+pub fn attr_of(
+    db: &Db,
+    a: Option<&Value>,
+    clause: &Edn<'_>,
+) -> Result<Option<(i64, ValueType)>, IonError> {
+    Ok(match a {
+        Some(Value::Keyword(k)) => Some(
+            db.schema
+                .attr(k)
+                .map(|a| (a.id, a.value_type))
+                .ok_or_else(|| {
+                    incorrect(format!(
+                        ":{k} is not an attribute, in {}",
+                        ion_edn::print(clause)
+                    ))
+                })?,
+        ),
+        Some(Value::Long(id)) => db.schema.attrs.get(id).map(|a| (a.id, a.value_type)),
+        Some(other) => {
+            return Err(incorrect(format!(
+                "{} is not an attribute, in {}",
+                ion_edn::print(&other.to_edn()),
+                ion_edn::print(clause)
+            )));
+        }
+        None => None,
+    })
+}
+
+/// `resolve`, with the attribute term resolved already (`attr_of`).
+pub fn resolve_with(
+    db: &Db,
+    known: &[Option<Value>],
+    clause: &Edn<'_>,
+    attr: Option<(i64, ValueType)>,
+) -> Result<Resolved, IonError> {
     let entity = |v: &Value| -> Result<i64, IonError> {
         match v {
             Value::Long(n) => Ok(*n),
@@ -73,28 +115,6 @@ pub fn resolve(db: &Db, known: &[Option<Value>], clause: &Edn<'_>) -> Result<Res
     if let Some(Some(e)) = known.first() {
         c.e = Some(entity(e)?);
     }
-    let attr = match known.get(1) {
-        Some(Some(Value::Keyword(k))) => Some(
-            db.schema
-                .attr(k)
-                .map(|a| (a.id, a.value_type))
-                .ok_or_else(|| {
-                    incorrect(format!(
-                        ":{k} is not an attribute, in {}",
-                        ion_edn::print(clause)
-                    ))
-                })?,
-        ),
-        Some(Some(Value::Long(id))) => db.schema.attrs.get(id).map(|a| (a.id, a.value_type)),
-        Some(Some(other)) => {
-            return Err(incorrect(format!(
-                "{} is not an attribute, in {}",
-                ion_edn::print(&other.to_edn()),
-                ion_edn::print(clause)
-            )));
-        }
-        _ => None,
-    };
     c.a = attr.map(|(id, _)| id);
     if let Some(Some(v)) = known.get(2) {
         c.v = Some(match attr {
@@ -151,7 +171,11 @@ pub fn scan(
     clause: &Edn<'_>,
     range: Option<&Range>,
 ) -> Result<Vec<Arc<Datom>>, IonError> {
-    let r = resolve(db, known, clause)?;
+    read(db, &resolve(db, known, clause)?, range)
+}
+
+/// The datoms the resolved pattern `r` matches, in index order.
+pub fn read(db: &Db, r: &Resolved, range: Option<&Range>) -> Result<Vec<Arc<Datom>>, IonError> {
     // A free value with comparisons on it later: read only their stretch of AVET.
     let ranged = match (range, r.attr, r.index, db.view()) {
         (Some(range), Some((a, t)), Index::Aevt, View::Current) if range.fits(&sample(t)) => {
