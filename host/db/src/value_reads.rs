@@ -18,9 +18,28 @@ impl Db {
     /// value's view shows them. A current scan stops where the index leaves the known
     /// leading components (an attribute and value of AVET, not the whole attribute).
     pub fn datoms(&self, index: Index, c: &Components) -> Result<Vec<Arc<Datom>>, StorageError> {
+        let mut out = Vec::new();
+        self.datoms_into(index, c, &mut out)?;
+        Ok(out)
+    }
+
+    /// `datoms`, appended to `out` (a query's reads per row reuse one vector).
+    pub fn datoms_into(
+        &self,
+        index: Index,
+        c: &Components,
+        out: &mut Vec<Arc<Datom>>,
+    ) -> Result<(), StorageError> {
         if self.view == View::Current {
-            return self.scan(index, c);
+            return self.scan(index, c, out);
         }
+        out.extend(self.sorted(index, c)?);
+        Ok(())
+    }
+
+    /// The datoms of a filtered view (as-of, since, history) matching `c`, in `index`'s
+    /// order.
+    fn sorted(&self, index: Index, c: &Components) -> Result<Vec<Arc<Datom>>, StorageError> {
         let mut out: Vec<Arc<Datom>> = self.filtered(c)?;
         let key = |d: &Arc<Datom>| -> (i64, i64, Value, i64) {
             match index {
@@ -42,7 +61,12 @@ impl Db {
         Ok(out)
     }
 
-    fn scan(&self, index: Index, c: &Components) -> Result<Vec<Arc<Datom>>, StorageError> {
+    fn scan(
+        &self,
+        index: Index,
+        c: &Components,
+        out: &mut Vec<Arc<Datom>>,
+    ) -> Result<(), StorageError> {
         fn take<const O: u8>(
             base: &Base,
             tree: &super::base::Tree<O>,
@@ -50,16 +74,16 @@ impl Db {
             set: &OrdSet<Keyed<O>>,
             from: Keyed<O>,
             lead: impl Fn(&Datom) -> bool,
-            c: &Components,
-        ) -> Result<Vec<Arc<Datom>>, StorageError> {
+            (c, out): (&Components, &mut Vec<Arc<Datom>>),
+        ) -> Result<(), StorageError> {
             let trouble = Trouble::default();
-            let out = merged(base, tree, removed, set, from, &trouble)
-                .take_while(|k| lead(&k.0))
-                .filter(|k| c.matches(&k.0))
-                .map(|k| k.0)
-                .collect();
-            trouble.check()?;
-            Ok(out)
+            out.extend(
+                merged(base, tree, removed, set, from, &trouble)
+                    .take_while(|k| lead(&k.0))
+                    .filter(|k| c.matches(&k.0))
+                    .map(|k| k.0),
+            );
+            trouble.check()
         }
         let (base, removed) = (&self.base, &self.removed);
         match index {
@@ -70,7 +94,7 @@ impl Db {
                 &self.eavt,
                 lower_bound(c.e, c.e.and(c.a), c.e.and(c.a).and(c.v.as_ref())),
                 |d| c.e.is_none_or(|e| e == d.e && c.a.is_none_or(|a| a == d.a)),
-                c,
+                (c, out),
             ),
             Index::Aevt => take(
                 base,
@@ -79,7 +103,7 @@ impl Db {
                 &self.aevt,
                 lower_bound(c.a.and(c.e), c.a, c.a.and(c.e).and(c.v.as_ref())),
                 |d| c.a.is_none_or(|a| a == d.a && c.e.is_none_or(|e| e == d.e)),
-                c,
+                (c, out),
             ),
             Index::Avet => take(
                 base,
@@ -90,7 +114,7 @@ impl Db {
                 |d| {
                     c.a.is_none_or(|a| a == d.a && c.v.as_ref().is_none_or(|v| *v == d.v))
                 },
-                c,
+                (c, out),
             ),
             Index::Vaet => take(
                 base,
@@ -102,7 +126,7 @@ impl Db {
                     c.v.as_ref()
                         .is_none_or(|v| *v == d.v && c.a.is_none_or(|a| a == d.a))
                 },
-                c,
+                (c, out),
             ),
         }
     }
@@ -125,17 +149,16 @@ impl Db {
         };
         let out = match self.view {
             View::History => history.filter(|k| c.matches(&k.0)).map(|k| k.0).collect(),
-            View::Since(t) => self
-                .scan(
-                    Index::Eavt,
-                    &Components {
-                        e: c.e,
-                        ..Default::default()
-                    },
-                )?
-                .into_iter()
-                .filter(|d| t_of(d.tx) > t && c.matches(d))
-                .collect(),
+            View::Since(t) => {
+                let mut now = Vec::new();
+                let e = Components {
+                    e: c.e,
+                    ..Default::default()
+                };
+                self.scan(Index::Eavt, &e, &mut now)?;
+                now.retain(|d| t_of(d.tx) > t && c.matches(d));
+                now
+            }
             View::AsOf(t) => {
                 let mut out: Vec<Arc<Datom>> = Vec::new();
                 let mut last: Option<Arc<Datom>> = None;
@@ -157,7 +180,11 @@ impl Db {
                 out.retain(|d| c.matches(d));
                 out
             }
-            View::Current => self.scan(Index::Eavt, c)?,
+            View::Current => {
+                let mut out = Vec::new();
+                self.scan(Index::Eavt, c, &mut out)?;
+                out
+            }
         };
         trouble.check()?;
         Ok(out)

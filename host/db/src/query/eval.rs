@@ -1,5 +1,7 @@
 //! Evaluating `:where` clauses, in the order written, over a relation of rows (variable
-//! → value). Data patterns read the index their bound components choose; rows that bind
+//! → value); runs of data patterns go through `flat` (one vector of values, no map per
+//! row), and the single-clause entry points here (`not`, `or`, rule bodies, a paged last
+//! pattern) work on rows. Data patterns read the index their bound components choose; rows that bind
 //! a pattern's variables alike share one index read (a hash join). Predicates filter,
 //! function expressions bind, `not`/`or` (and their `-join` forms) and rules combine
 //! sub-evaluations. Entity ids bind as longs, so entities and ref values join.

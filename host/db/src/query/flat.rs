@@ -14,7 +14,7 @@ use super::builtins;
 use super::eval::{Ctx, Row};
 use super::parse::{incorrect, is_var};
 use super::range::{Range, value_range};
-use super::scan::{attr_of, read, resolve_with, term_value};
+use super::scan::{attr_of, read, read_into, resolve_with, term_value};
 use crate::datom::Datom;
 use crate::value::Value;
 use crate::value_db::{Components, Index};
@@ -425,7 +425,7 @@ impl Ctx<'_> {
                         direct.clear();
                         direct.extend(all.iter().filter(|d| r.accepts(d)).cloned());
                     }
-                    None => direct = read(&db, &r, range)?,
+                    None => read_into(&db, &r, range, &mut direct)?,
                 };
                 &direct
             } else {

@@ -176,6 +176,19 @@ pub fn scan(
 
 /// The datoms the resolved pattern `r` matches, in index order.
 pub fn read(db: &Db, r: &Resolved, range: Option<&Range>) -> Result<Vec<Arc<Datom>>, IonError> {
+    let mut out = Vec::new();
+    read_into(db, r, range, &mut out)?;
+    Ok(out)
+}
+
+/// `read`, into `out` (emptied first).
+pub fn read_into(
+    db: &Db,
+    r: &Resolved,
+    range: Option<&Range>,
+    out: &mut Vec<Arc<Datom>>,
+) -> Result<(), IonError> {
+    out.clear();
     // A free value with comparisons on it later: read only their stretch of AVET.
     let ranged = match (range, r.attr, r.index, db.view()) {
         (Some(range), Some((a, t)), Index::Aevt, View::Current) if range.fits(&sample(t)) => {
@@ -187,17 +200,14 @@ pub fn read(db: &Db, r: &Resolved, range: Option<&Range>) -> Result<Vec<Arc<Dato
         }
         _ => None,
     };
-    let mut datoms = match ranged {
-        Some(mut d) => {
-            d.retain(|d| r.accepts(d));
-            d
-        }
-        None => db.datoms(r.index, &r.c)?,
+    match ranged {
+        Some(d) => out.extend(d.into_iter().filter(|d| r.accepts(d))),
+        None => db.datoms_into(r.index, &r.c, out)?,
     };
     if r.added.is_some() || r.v_untyped.is_some() {
-        datoms.retain(|d| r.checks(d));
+        out.retain(|d| r.checks(d));
     }
-    Ok(datoms)
+    Ok(())
 }
 
 /// The binding of term `i` (`[e a v tx added]`) that datom `d` gives.
