@@ -7,7 +7,8 @@
 //!
 //! Rows that know a pattern's entity read it directly; when two or more patterns of a
 //! run read the same known entity variable, each entity's datoms are read once (one EAVT
-//! read) and every such pattern picks its own from them. Rows that do not know the
+//! read) and every such pattern picks its own from them (consecutive ones together, row by
+//! row: `group`). Rows that do not know the
 //! entity share one read per distinct set of known values (the hash join).
 
 use super::builtins;
@@ -124,7 +125,7 @@ impl Rel {
 }
 
 /// A data pattern's term as `extend` uses it.
-enum Slot {
+pub(super) enum Slot {
     /// `_`.
     Blank,
     /// A variable the input binds, in this column.
@@ -174,6 +175,38 @@ fn builtin_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)>
     Some((name.to_string(), args))
 }
 
+/// How a pattern's `terms` read a row binding `vars`, to which the variables it binds
+/// are added.
+pub(super) fn slots_of(
+    terms: &[Edn<'static>],
+    vars: &mut Vec<Arc<str>>,
+) -> Result<Vec<Slot>, IonError> {
+    let bound = vars.len();
+    let mut slots = Vec::with_capacity(terms.len());
+    for (j, t) in terms.iter().enumerate() {
+        slots.push(match t {
+            Edn::Symbol(s) if s == "_" => Slot::Blank,
+            t => match is_var(t) {
+                Some(v) => match vars[..bound].iter().position(|b| **b == *v) {
+                    Some(c) => Slot::Col(c),
+                    None => match terms[..j]
+                        .iter()
+                        .position(|u| is_var(u).as_ref() == Some(&v))
+                    {
+                        Some(first) => Slot::Again(first),
+                        None => {
+                            vars.push(Arc::from(v));
+                            Slot::New
+                        }
+                    },
+                },
+                None => Slot::Const(super::bind::constant(t)?),
+            },
+        });
+    }
+    Ok(slots)
+}
+
 /// Each entity's datoms, read once for the patterns of a run that share it.
 type Entities = HashMap<i64, Vec<Arc<Datom>>, std::hash::BuildHasherDefault<IdHasher>>;
 
@@ -203,7 +236,10 @@ impl std::hash::Hasher for IdHasher {
 
 impl Ctx<'_> {
     /// The source and terms of `clause` when it is a data pattern over a database.
-    fn db_pattern<'c>(&self, clause: &'c Edn<'static>) -> Option<(String, &'c [Edn<'static>])> {
+    pub(super) fn db_pattern<'c>(
+        &self,
+        clause: &'c Edn<'static>,
+    ) -> Option<(String, &'c [Edn<'static>])> {
         let Edn::Vector(items) = clause else {
             return None;
         };
@@ -248,7 +284,14 @@ impl Ctx<'_> {
             let mut shared: Vec<bool> = Vec::new();
             let mut entities: HashMap<String, Entities> = HashMap::new();
             let mut in_run = false;
+            let mut skip = 0;
             for (i, clause) in clauses.iter().enumerate() {
+                if skip > 0 {
+                    // Read with the group before it.
+                    skip -= 1;
+                    shared.pop();
+                    continue;
+                }
                 if rel.is_empty() {
                     break;
                 }
@@ -290,6 +333,16 @@ impl Ctx<'_> {
                         }
                     },
                 };
+                let n = if share {
+                    self.group_len(&clauses[i..], &src, &flat)
+                } else {
+                    0
+                };
+                if n > 1 {
+                    rel = Rel::Flat(self.extend_group(&clauses[i..i + n], &src, flat)?);
+                    skip = n - 1;
+                    continue;
+                }
                 let ents = share.then(|| entities.entry(src.clone()).or_default());
                 rel = Rel::Flat(self.extend(clause, &src, terms, flat, range.as_ref(), ents)?);
             }
@@ -353,28 +406,7 @@ impl Ctx<'_> {
         }
         let db = self.source(src)?.clone();
         let mut vars = rel.vars.clone();
-        let mut slots = Vec::with_capacity(terms.len());
-        for (j, t) in terms.iter().enumerate() {
-            slots.push(match t {
-                Edn::Symbol(s) if s == "_" => Slot::Blank,
-                t => match is_var(t) {
-                    Some(v) => match rel.col(&v) {
-                        Some(c) => Slot::Col(c),
-                        None => match terms[..j]
-                            .iter()
-                            .position(|u| is_var(u).as_ref() == Some(&v))
-                        {
-                            Some(first) => Slot::Again(first),
-                            None => {
-                                vars.push(Arc::from(v));
-                                Slot::New
-                            }
-                        },
-                    },
-                    None => Slot::Const(super::bind::constant(t)?),
-                },
-            });
-        }
+        let slots = slots_of(terms, &mut vars)?;
         let mut out = Flat {
             vars,
             len: 0,

@@ -10,6 +10,7 @@ mod eval;
 mod expr;
 mod find;
 mod flat;
+mod group;
 mod parse;
 pub mod plan;
 mod range;
