@@ -4,7 +4,7 @@
 //! tail, and fails only when a segment cannot be read. Part of `value_db`'s `Db`.
 
 use super::base::{Base, Trouble, merged};
-use super::datom::{Datom, EAVT, Keyed, lower_bound};
+use super::datom::{Datom, EAVT, Keyed, lower_bound, order};
 use super::reads::{Components, Index, View};
 use super::schema::t_of;
 use super::storage::StorageError;
@@ -258,33 +258,21 @@ impl Db {
     /// How many current datoms have attribute `a` (and value `v`, when given), counted up
     /// to `cap`: the query planner's estimate of a pattern's size.
     pub fn count_attr(&self, a: i64, v: Option<&Value>, cap: usize) -> Result<usize, StorageError> {
-        let (base, removed, trouble) = (&self.base, &self.removed, Trouble::default());
-        let n = match v {
-            Some(v) => merged(
-                base,
-                &base.avet,
-                removed,
-                &self.avet,
+        let (base, removed) = (&self.base, &self.removed);
+        match v {
+            Some(v) => count_prefix(
+                (base, &base.avet, removed, &self.avet),
                 lower_bound(None, Some(a), Some(v)),
-                &trouble,
-            )
-            .take_while(|k| k.0.a == a && k.0.v == *v)
-            .take(cap)
-            .count(),
-            None => merged(
-                base,
-                &base.aevt,
-                removed,
-                &self.aevt,
+                |d| d.a == a && d.v == *v,
+                cap,
+            ),
+            None => count_prefix(
+                (base, &base.aevt, removed, &self.aevt),
                 lower_bound(None, Some(a), None),
-                &trouble,
-            )
-            .take_while(|k| k.0.a == a)
-            .take(cap)
-            .count(),
-        };
-        trouble.check()?;
-        Ok(n)
+                |d| d.a == a,
+                cap,
+            ),
+        }
     }
 
     /// Folds `f` over every current datom of `index` in order, reading segments one at a
@@ -322,4 +310,51 @@ impl Db {
     pub fn count(&self) -> usize {
         self.base.eavt.len - self.removed.len() + self.eavt.len()
     }
+}
+
+/// How many datoms from `from` on satisfy `lead` (true over a prefix of the index's
+/// order, then false) in a base tree, less the datoms `removed`, and a tail set, counted
+/// up to `cap`. With nothing removed the two are counted apart, the tail by reference and
+/// the base's segments by binary search, not datom by datom through the merge (a query's
+/// plan counts several patterns before it runs).
+fn count_prefix<const O: u8>(
+    (base, tree, removed, tail): (
+        &Base,
+        &super::base::Tree<O>,
+        &OrdSet<Keyed<EAVT>>,
+        &OrdSet<Keyed<O>>,
+    ),
+    from: Keyed<O>,
+    lead: impl Fn(&Datom) -> bool,
+    cap: usize,
+) -> Result<usize, StorageError> {
+    if !removed.is_empty() {
+        let trouble = Trouble::default();
+        let n = merged(base, tree, removed, tail, from, &trouble)
+            .take_while(|k| lead(&k.0))
+            .take(cap)
+            .count();
+        trouble.check()?;
+        return Ok(n);
+    }
+    let mut n = tail
+        .range(from.clone()..)
+        .take_while(|k| lead(&k.0))
+        .take(cap)
+        .count();
+    let mut s = tree
+        .segs
+        .partition_point(|g| order::<O>(&g.first, &from.0).is_le())
+        .saturating_sub(1);
+    while n < cap && s < tree.segs.len() {
+        let datoms = base.datoms::<O>(&tree.segs[s])?;
+        let start = datoms.partition_point(|d| order::<O>(d, &from.0).is_lt());
+        let end = start + datoms[start..].partition_point(|d| lead(d));
+        n += end - start;
+        if end < datoms.len() {
+            break;
+        }
+        s += 1;
+    }
+    Ok(n.min(cap))
 }
