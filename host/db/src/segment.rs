@@ -219,9 +219,36 @@ fn weight(datoms: &[Arc<Datom>]) -> u64 {
         + 64
 }
 
+thread_local! {
+    /// The segment this thread loaded last, held weakly (the cache alone decides what
+    /// stays in memory): a query's lookups per row mostly land in the segment the lookup
+    /// before read, and answering them here skips the cache's lock and hash. A key names
+    /// its bytes (SHA-256), so a segment found here is the one storage holds.
+    static LAST: std::cell::RefCell<Option<Last>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A segment's key, order and datoms, held weakly.
+type Last = (Key, u8, std::sync::Weak<Vec<Arc<Datom>>>);
+
 /// Segment `key` (of index order `order`): from the cache, or read from `source` and
 /// kept. The read blocks; see [`blocking_read`].
 pub fn load(source: &dyn SegmentSource, key: &Key, order: u8) -> Result<Datoms, StorageError> {
+    let c = cache();
+    let last = LAST.with_borrow(|last| match last {
+        Some((k, o, weak)) if k == key && *o == order => weak.upgrade(),
+        _ => None,
+    });
+    if let Some(datoms) = last {
+        c.hits.fetch_add(1, Ordering::Relaxed);
+        return Ok(datoms);
+    }
+    let datoms = load_shared(source, key, order)?;
+    LAST.set(Some((*key, order, Arc::downgrade(&datoms))));
+    Ok(datoms)
+}
+
+/// `load` through the cache shared by every thread.
+fn load_shared(source: &dyn SegmentSource, key: &Key, order: u8) -> Result<Datoms, StorageError> {
     let c = cache();
     if let Some((datoms, _)) = c.lru.lock().expect("cache lock").0.get(key) {
         c.hits.fetch_add(1, Ordering::Relaxed);
@@ -268,6 +295,7 @@ pub fn clear_cache() {
     let mut guard = cache().lru.lock().expect("cache lock");
     guard.0.clear();
     guard.1 = 0;
+    LAST.set(None);
 }
 
 /// Runs `read`, a future of network storage, to its end from the blocking context

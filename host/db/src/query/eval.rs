@@ -1,5 +1,7 @@
 //! Evaluating `:where` clauses, in the order written, over a relation of rows (variable
-//! → value). Data patterns read the index their bound components choose; rows that bind
+//! → value); runs of data patterns go through `flat` (one vector of values, no map per
+//! row), and the single-clause entry points here (`not`, `or`, rule bodies, a paged last
+//! pattern) work on rows. Data patterns read the index their bound components choose; rows that bind
 //! a pattern's variables alike share one index read (a hash join). Predicates filter,
 //! function expressions bind, `not`/`or` (and their `-join` forms) and rules combine
 //! sub-evaluations. Entity ids bind as longs, so entities and ref values join.
@@ -9,8 +11,9 @@ use super::bind::{bind_form, constant};
 use super::builtins;
 use super::parse::{InBinding, Query, incorrect, is_var};
 use super::rules::Rule;
-use super::scan::scan;
+use super::scan::{scan, term_value};
 use crate::Functions;
+use crate::datom::Datom;
 use crate::value::Value;
 use crate::value_db::Db;
 use ion_anomaly::IonError;
@@ -32,7 +35,8 @@ enum Term {
     Const(Value),
 }
 
-type Fut<'a, T> = Pin<Box<dyn std::future::Future<Output = Result<T, IonError>> + Send + 'a>>;
+pub(super) type Fut<'a, T> =
+    Pin<Box<dyn std::future::Future<Output = Result<T, IonError>> + Send + 'a>>;
 
 /// What a query runs with.
 pub struct Ctx<'a> {
@@ -43,7 +47,7 @@ pub struct Ctx<'a> {
     /// When the query must stop (its `:timeout`, or its caller's time).
     pub(crate) deadline: Option<super::Deadline>,
     /// Sources that are collections of tuples, not databases.
-    colls: HashMap<String, Arc<Vec<Vec<Value>>>>,
+    pub(super) colls: HashMap<String, Arc<Vec<Vec<Value>>>>,
     /// Pull patterns bound by name in `:in`.
     pub(crate) patterns: HashMap<String, Edn<'static>>,
     /// Scalar `:in` bindings, for aggregates' count arguments.
@@ -51,11 +55,11 @@ pub struct Ctx<'a> {
     /// Rule calls in progress, by rule and bound arguments (see `rules::tabled`).
     pub(super) tables: HashMap<(String, Vec<Option<Value>>), super::rules::Table>,
     /// The source a pattern without one reads: `$`, or `$x` inside `($x not …)`.
-    default_src: String,
+    pub(super) default_src: String,
     /// Rows the data patterns have produced (how much work a query did, for tests).
     pub(crate) rows_built: usize,
     /// The range later comparisons put on the next pattern's value (see `range`).
-    range: Option<super::range::Range>,
+    pub(super) range: Option<super::range::Range>,
 }
 
 /// The page `:offset`/`:limit` ask for, when the last clause may stop early: tuples
@@ -183,16 +187,10 @@ impl<'a> Ctx<'a> {
         rows: Vec<Row>,
     ) -> Fut<'s, Vec<Row>> {
         Box::pin(async move {
-            let mut rows = rows;
-            for (i, clause) in clauses.iter().enumerate() {
-                if rows.is_empty() {
-                    break;
-                }
-                self.range = super::range::value_range(clause, &clauses[i + 1..]);
-                rows = self.clause(clause, rows, 0).await?;
-                self.range = None;
-            }
-            Ok(rows)
+            Ok(self
+                .clauses_rel(clauses, super::flat::Rel::Rows(rows))
+                .await?
+                .into_rows())
         })
     }
 
@@ -327,7 +325,7 @@ impl<'a> Ctx<'a> {
                 },
             })
             .collect::<Result<_, _>>()?;
-        let mut cache: HashMap<Vec<Option<Value>>, Vec<Vec<Value>>> = HashMap::new();
+        let mut cache: HashMap<Vec<Option<Value>>, Vec<Arc<Datom>>> = HashMap::new();
         let mut out = Vec::new();
         // The page's tuples seen so far, and whether each is on the page.
         let mut seen: HashMap<Vec<Value>, bool> = HashMap::new();
@@ -344,21 +342,15 @@ impl<'a> Ctx<'a> {
                     Term::Const(c) => Some(c.clone()),
                 })
                 .collect();
-            // Only the values a variable of the pattern takes are built.
-            let wanted: Vec<bool> = parsed
-                .iter()
-                .zip(&known)
-                .map(|(t, k)| matches!(t, Term::Var(_)) && k.is_none())
-                .collect();
             // Rows that know the entity rarely share it: read the index directly. Others
             // share one read per distinct set of known values (the hash join).
             let direct;
             let matches = if matches!(known.first(), Some(Some(_))) {
-                direct = scan(&db, &known, &wanted, clause, range.as_ref())?;
+                direct = scan(&db, &known, clause, range.as_ref())?;
                 &direct
             } else {
                 if !cache.contains_key(&known) {
-                    let found = scan(&db, &known, &wanted, clause, range.as_ref())?;
+                    let found = scan(&db, &known, clause, range.as_ref())?;
                     cache.insert(known.clone(), found);
                 }
                 &cache[&known]
@@ -368,16 +360,17 @@ impl<'a> Ctx<'a> {
                 // A term known before the read matched already, through the index: its
                 // binding stays as given (an ident stays a keyword, a lookup ref a
                 // lookup ref). Only variables the read bound are checked and bound.
-                for ((t, v), k) in parsed.iter().zip(found).zip(&known) {
+                for (j, (t, k)) in parsed.iter().zip(&known).enumerate() {
                     if k.is_some() {
                         continue;
                     }
                     if let Term::Var(var) = t {
+                        let v = term_value(found, j);
                         match next.get(&**var) {
-                            Some(bound) if builtins::compare(bound, v).is_ne() => continue 'datom,
+                            Some(bound) if builtins::compare(bound, &v).is_ne() => continue 'datom,
                             Some(_) => {}
                             None => {
-                                next.insert(var.clone(), v.clone());
+                                next.insert(var.clone(), v);
                             }
                         }
                     }

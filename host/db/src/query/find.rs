@@ -3,7 +3,8 @@
 //! `pull`, the find specs and `:keys`/`:strs`/`:syms`.
 
 use super::builtins::compare;
-use super::eval::{Ctx, Row};
+use super::eval::Ctx;
+use super::flat::Rel;
 use super::parse::{FindElem, Query, Shape, incorrect};
 use crate::value::{F64, Value};
 use ion_anomaly::IonError;
@@ -16,39 +17,67 @@ pub(super) fn var_of(e: &FindElem) -> &str {
     }
 }
 
-/// The result of `q` for `rows`.
-pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'static>, IonError> {
-    for e in &q.find {
-        let v = var_of(e);
-        if let Some(row) = rows.first()
-            && !row.contains_key(v)
-        {
-            return Err(incorrect(format!(
-                "{v} in :find is not bound by :where or :in"
-            )));
+/// The values of `vars` in each row of `rel`, row after row; an error names the first
+/// variable no row binds (`what`: the clause part that names it).
+fn project(rel: &Rel, vars: &[(&str, &str)]) -> Result<Vec<Value>, IonError> {
+    let unbound =
+        |v: &str, what: &str| incorrect(format!("{v} in {what} is not bound by :where or :in"));
+    match rel {
+        Rel::Flat(f) => {
+            let cols = vars
+                .iter()
+                .map(|(v, what)| match f.col(v) {
+                    Some(c) => Ok(c),
+                    None => Err(unbound(v, what)),
+                })
+                .collect::<Result<Vec<usize>, IonError>>();
+            if f.len == 0 {
+                return Ok(Vec::new());
+            }
+            let cols = cols?;
+            let mut out = Vec::with_capacity(f.len * cols.len());
+            for i in 0..f.len {
+                let row = f.row(i);
+                out.extend(cols.iter().map(|c| row[*c].clone()));
+            }
+            Ok(out)
+        }
+        Rel::Rows(rows) => {
+            let mut out = Vec::with_capacity(rows.len() * vars.len());
+            for row in rows {
+                for (v, what) in vars {
+                    out.push(row.get(*v).cloned().ok_or_else(|| unbound(v, what))?);
+                }
+            }
+            Ok(out)
         }
     }
-    for v in &q.with {
-        if let Some(row) = rows.first()
-            && !row.contains_key(v.as_str())
-        {
-            return Err(incorrect(format!(
-                "{v} in :with is not bound by :where or :in"
-            )));
-        }
-    }
+}
+
+/// The result of `q` for the relation `:where` left.
+pub async fn shape(ctx: &Ctx<'_>, q: &Query, rel: Rel) -> Result<Edn<'static>, IonError> {
+    let vars: Vec<(&str, &str)> = q
+        .find
+        .iter()
+        .map(|e| (var_of(e), ":find"))
+        .chain(q.with.iter().map(|v| (v.as_str(), ":with")))
+        .collect();
     let has_agg = q.find.iter().any(|e| matches!(e, FindElem::Agg(..)));
-    // Distinct rows over the find and with variables.
-    let mut keyed: BTreeMap<Vec<Value>, ()> = BTreeMap::new();
-    for row in &rows {
-        let mut key: Vec<Value> = q.find.iter().map(|e| row[var_of(e)].clone()).collect();
-        key.extend(q.with.iter().map(|v| row[v.as_str()].clone()));
-        keyed.insert(key, ());
-    }
+    // Distinct rows over the find and with variables, in order.
+    let width = vars.len();
+    let values = project(&rel, &vars)?;
+    drop(rel);
+    // (`:find` names one variable at least.)
+    let n = values.len().checked_div(width).unwrap_or(0);
+    let key = |i: usize| &values[i * width..(i + 1) * width];
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by(|a, b| key(*a).cmp(key(*b)));
+    order.dedup_by(|a, b| key(*a) == key(*b));
+    let keyed = order.iter().map(|i| key(*i));
     let mut tuples: Vec<Vec<Edn<'static>>> = Vec::new();
     if has_agg {
         let mut groups: BTreeMap<Vec<Value>, Vec<Vec<Value>>> = BTreeMap::new();
-        for key in keyed.keys() {
+        for key in keyed {
             let group: Vec<Value> = q
                 .find
                 .iter()
@@ -56,7 +85,7 @@ pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'stat
                 .filter(|(e, _)| !matches!(e, FindElem::Agg(..)))
                 .map(|(_, v)| v.clone())
                 .collect();
-            groups.entry(group).or_default().push(key.clone());
+            groups.entry(group).or_default().push(key.to_vec());
         }
         // No rows make no groups: `[:find (count ?e) …]` over nothing is `[]`, as in
         // Datomic and DataScript (the differential test found the `[[0]]` this gave).
@@ -73,7 +102,7 @@ pub async fn shape(ctx: &Ctx<'_>, q: &Query, rows: Vec<Row>) -> Result<Edn<'stat
             tuples.push(tuple);
         }
     } else {
-        for key in keyed.keys() {
+        for key in keyed {
             let mut tuple = Vec::new();
             for (i, e) in q.find.iter().enumerate() {
                 tuple.push(match e {

@@ -9,6 +9,8 @@ mod builtins;
 mod eval;
 mod expr;
 mod find;
+mod flat;
+mod group;
 mod parse;
 pub mod plan;
 mod range;
@@ -143,9 +145,14 @@ async fn run(
                 skip,
                 take,
             };
-            ctx.clauses_paged(&parsed.clauses, rows, &page).await?
+            let (rows, paged) = ctx.clauses_paged(&parsed.clauses, rows, &page).await?;
+            (flat::Rel::Rows(rows), paged)
         }
-        _ => (ctx.clauses(&parsed.clauses, rows).await?, false),
+        _ => (
+            ctx.clauses_rel(&parsed.clauses, flat::Rel::Rows(rows))
+                .await?,
+            false,
+        ),
     };
     Ok((find::shape(&ctx, &parsed, rows).await?, paged))
 }

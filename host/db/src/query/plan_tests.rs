@@ -33,7 +33,9 @@ async fn plan_and_work(db: &Db, query: &str) -> (Vec<String>, String, usize) {
     let rows = ctx.bind_inputs(&parsed, vec![Input::Db(db)]).unwrap();
     let clauses = planned(&ctx, &parsed.clauses, &rows);
     let rows = ctx.clauses(&clauses, rows).await.unwrap();
-    let result = find::shape(&ctx, &parsed, rows).await.unwrap();
+    let result = find::shape(&ctx, &parsed, super::flat::Rel::Rows(rows))
+        .await
+        .unwrap();
     (
         clauses.iter().map(ion_edn::print).collect(),
         ion_edn::print(&result),

@@ -1,6 +1,7 @@
 //! Range scans for comparisons: a data pattern `[?e :a ?v]` whose value is free, followed
 //! in the same clause list by predicates such as `[(< ?v 100)]` or `[(>= ?v #inst "…")]`
-//! with constant bounds, reads only that stretch of AVET instead of every datom of `:a`.
+//! with constant bounds (or variables every row binds alike, as `:in` scalars),
+//! reads only that stretch of AVET instead of every datom of `:a`.
 //! The predicates still run after it, so the range only narrows the read: an answer
 //! never depends on it. Bounds of another type than the attribute's values are ignored
 //! (they compare by type first, as Datomic's do).
@@ -19,7 +20,13 @@ pub struct Range {
 }
 
 /// The range the comparisons among `later` put on `pattern`'s value variable, if any.
-pub fn value_range(pattern: &Edn<'_>, later: &[Edn<'_>]) -> Option<Range> {
+/// A bound may be a constant or a variable `known` gives the one value of (a variable
+/// every row binds alike, such as a scalar of `:in`).
+pub fn value_range(
+    pattern: &Edn<'_>,
+    later: &[Edn<'_>],
+    known: &dyn Fn(&str) -> Option<Value>,
+) -> Option<Range> {
     let Edn::Vector(items) = pattern else {
         return None;
     };
@@ -38,10 +45,11 @@ pub fn value_range(pattern: &Edn<'_>, later: &[Edn<'_>]) -> Option<Range> {
         let [Edn::Symbol(op), a, b] = call.as_slice() else {
             continue;
         };
-        // `?v op C`, or `C op ?v` turned around.
-        let (op, bound) = match (is_var(a), is_var(b)) {
-            (Some(x), None) if x == var => (op.as_ref(), b),
-            (None, Some(x)) if x == var => match op.as_ref() {
+        // `?v op C`, or `C op ?v` turned around (`C` a constant or a known variable).
+        let is = |e: &Edn<'_>| is_var(e).is_some_and(|x| x == var);
+        let (op, bound) = match (is(a), is(b)) {
+            (true, false) => (op.as_ref(), b),
+            (false, true) => match op.as_ref() {
                 "<" => (">", a),
                 "<=" => (">=", a),
                 ">" => ("<", a),
@@ -50,7 +58,16 @@ pub fn value_range(pattern: &Edn<'_>, later: &[Edn<'_>]) -> Option<Range> {
             },
             _ => continue,
         };
-        let Ok(c) = constant(bound) else { continue };
+        let c = match is_var(bound) {
+            Some(v) => match known(&v) {
+                Some(c) => c,
+                None => continue,
+            },
+            None => match constant(bound) {
+                Ok(c) => c,
+                Err(_) => continue,
+            },
+        };
         if !matches!(
             c,
             Value::Long(_) | Value::Double(_) | Value::Instant(_) | Value::Str(_)

@@ -573,7 +573,9 @@ async fn a_limit_stops_the_last_pattern_once_its_page_is_found() {
             .await
             .unwrap();
         assert!(paged);
-        let result = find::shape(&ctx, &parsed, rows).await.unwrap();
+        let result = find::shape(&ctx, &parsed, super::flat::Rel::Rows(rows))
+            .await
+            .unwrap();
         (ion_edn::print(&result), ctx.rows_built)
     };
     let (first, work) = paged(0, 5).await;

@@ -1,0 +1,490 @@
+//! Relations without a map per row, and the runs of data patterns that extend them. A
+//! `Flat` relation is its variables and one vector of values, row after row: a data
+//! pattern extends it by pushing each input row's values and the datom's new bindings,
+//! with no hash map built, cloned or probed per row. `clauses_rel` runs consecutive data
+//! patterns over a database this way and hands other clauses (expressions, `not`, `or`,
+//! rules, collection sources) the rows (variable → value maps) they work on.
+//!
+//! Rows that know a pattern's entity read it directly; when two or more patterns of a
+//! run read the same known entity variable, each entity's datoms are read once (one EAVT
+//! read) and every such pattern picks its own from them (consecutive ones together, row by
+//! row: `group`). Rows that do not know the
+//! entity share one read per distinct set of known values (the hash join).
+
+use super::builtins;
+use super::eval::{Ctx, Row};
+use super::parse::{incorrect, is_var};
+use super::range::{Range, value_range};
+use super::scan::{attr_of, read, read_into, resolve_with, term_value};
+use crate::datom::Datom;
+use crate::value::Value;
+use crate::value_db::{Components, Index};
+use ion_anomaly::IonError;
+use ion_edn::Edn;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// A relation as one vector of values: `len` rows of `vars.len()` values each.
+pub struct Flat {
+    pub vars: Vec<Arc<str>>,
+    pub len: usize,
+    pub vals: Vec<Value>,
+}
+
+impl Flat {
+    /// Row `i`'s values, in the order of `vars`.
+    pub fn row(&self, i: usize) -> &[Value] {
+        let w = self.vars.len();
+        &self.vals[i * w..(i + 1) * w]
+    }
+
+    /// The column of `var`, if the relation binds it.
+    pub fn col(&self, var: &str) -> Option<usize> {
+        self.vars.iter().position(|v| &**v == var)
+    }
+
+    /// `rows` as one relation; none when they do not all bind the same variables.
+    pub fn from_rows(rows: &[Row]) -> Option<Flat> {
+        let vars: Vec<Arc<str>> = rows
+            .first()
+            .map_or_else(Vec::new, |r| r.keys().cloned().collect());
+        let mut vals = Vec::with_capacity(rows.len() * vars.len());
+        for row in rows {
+            if row.len() != vars.len() {
+                return None;
+            }
+            for v in &vars {
+                vals.push(row.get(v)?.clone());
+            }
+        }
+        Some(Flat {
+            vars,
+            len: rows.len(),
+            vals,
+        })
+    }
+
+    /// The relation as rows.
+    pub fn into_rows(self) -> Vec<Row> {
+        (0..self.len)
+            .map(|i| {
+                self.vars
+                    .iter()
+                    .cloned()
+                    .zip(self.row(i).iter().cloned())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// A relation as the clauses left it: flat after data patterns, rows after others.
+pub enum Rel {
+    Rows(Vec<Row>),
+    Flat(Flat),
+}
+
+impl Rel {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Rel::Rows(rows) => rows.is_empty(),
+            Rel::Flat(f) => f.len == 0,
+        }
+    }
+
+    pub fn into_rows(self) -> Vec<Row> {
+        match self {
+            Rel::Rows(rows) => rows,
+            Rel::Flat(f) => f.into_rows(),
+        }
+    }
+
+    /// The value every row gives `var`, when they all give it one and the same.
+    fn one_value(&self, var: &str) -> Option<Value> {
+        let mut values: Box<dyn Iterator<Item = Option<&Value>>> = match self {
+            Rel::Rows(rows) => Box::new(rows.iter().map(|r| r.get(var))),
+            Rel::Flat(f) => {
+                let c = f.col(var)?;
+                Box::new((0..f.len).map(move |i| Some(&f.row(i)[c])))
+            }
+        };
+        let first = values.next()??;
+        values.all(|v| v == Some(first)).then(|| first.clone())
+    }
+
+    /// The variables its rows bind (a row's, when rows).
+    fn vars(&self) -> HashSet<String> {
+        match self {
+            Rel::Rows(rows) => rows
+                .first()
+                .map(|r| r.keys().map(|k| k.to_string()).collect())
+                .unwrap_or_default(),
+            Rel::Flat(f) => f.vars.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+}
+
+/// A data pattern's term as `extend` uses it.
+pub(super) enum Slot {
+    /// `_`.
+    Blank,
+    /// A variable the input binds, in this column.
+    Col(usize),
+    /// A constant.
+    Const(Value),
+    /// A variable the pattern binds (its first place in the pattern).
+    New,
+    /// That variable again, at a later place: must equal the term at this place.
+    Again(usize),
+}
+
+/// An argument of a built-in predicate over a flat relation.
+enum Arg {
+    Col(usize),
+    Const(Value),
+}
+
+/// The name and arguments of `clause` when it is a built-in predicate `[(pred args…)]`
+/// (no binding, no database function) whose variables `rel` binds.
+fn builtin_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)> {
+    let Edn::Vector(items) = clause else {
+        return None;
+    };
+    let [Edn::List(call)] = items.as_slice() else {
+        return None;
+    };
+    let (Edn::Symbol(name), args) = call.split_first()? else {
+        return None;
+    };
+    if !builtins::is_builtin(name)
+        || matches!(
+            name.as_ref(),
+            "missing?" | "get-else" | "get-some" | "untuple"
+        )
+    {
+        return None;
+    }
+    let args = args
+        .iter()
+        .map(|a| match is_var(a) {
+            Some(v) => rel.col(&v).map(Arg::Col),
+            None if matches!(a, Edn::Symbol(s) if s.starts_with('$')) => None,
+            None => super::bind::constant(a).ok().map(Arg::Const),
+        })
+        .collect::<Option<Vec<Arg>>>()?;
+    Some((name.to_string(), args))
+}
+
+/// How a pattern's `terms` read a row binding `vars`, to which the variables it binds
+/// are added.
+pub(super) fn slots_of(
+    terms: &[Edn<'static>],
+    vars: &mut Vec<Arc<str>>,
+) -> Result<Vec<Slot>, IonError> {
+    let bound = vars.len();
+    let mut slots = Vec::with_capacity(terms.len());
+    for (j, t) in terms.iter().enumerate() {
+        slots.push(match t {
+            Edn::Symbol(s) if s == "_" => Slot::Blank,
+            t => match is_var(t) {
+                Some(v) => match vars[..bound].iter().position(|b| **b == *v) {
+                    Some(c) => Slot::Col(c),
+                    None => match terms[..j]
+                        .iter()
+                        .position(|u| is_var(u).as_ref() == Some(&v))
+                    {
+                        Some(first) => Slot::Again(first),
+                        None => {
+                            vars.push(Arc::from(v));
+                            Slot::New
+                        }
+                    },
+                },
+                None => Slot::Const(super::bind::constant(t)?),
+            },
+        });
+    }
+    Ok(slots)
+}
+
+/// Each entity's datoms, read once for the patterns of a run that share it.
+type Entities = HashMap<i64, Vec<Arc<Datom>>, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// Hashes an entity id by one multiplication (ids are dense; SipHash is the cost of a
+/// lookup otherwise).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.0 = (n as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(26);
+    }
+}
+
+impl Ctx<'_> {
+    /// The source and terms of `clause` when it is a data pattern over a database.
+    pub(super) fn db_pattern<'c>(
+        &self,
+        clause: &'c Edn<'static>,
+    ) -> Option<(String, &'c [Edn<'static>])> {
+        let Edn::Vector(items) = clause else {
+            return None;
+        };
+        let (src, terms) = match items.first() {
+            Some(Edn::List(_)) => return None,
+            Some(Edn::Symbol(s)) if s.starts_with('$') => (s.to_string(), &items[1..]),
+            _ => (self.default_src.clone(), &items[..]),
+        };
+        (!self.colls.contains_key(&src)).then_some((src, terms))
+    }
+
+    /// Which patterns of the run starting at `clauses[0]` read their entity's datoms
+    /// through the run's shared read: those whose entity variable is bound when they run
+    /// and is read so by another pattern of the run too.
+    fn shared_entities(&self, clauses: &[Edn<'static>], mut bound: HashSet<String>) -> Vec<bool> {
+        let mut keyed: Vec<Option<(String, String)>> = Vec::new();
+        for clause in clauses {
+            let Some((src, terms)) = self.db_pattern(clause) else {
+                break;
+            };
+            let e = terms.first().and_then(is_var).filter(|e| bound.contains(e));
+            keyed.push(e.map(|e| (src, e)));
+            bound.extend(terms.iter().filter_map(is_var));
+        }
+        keyed
+            .iter()
+            .map(|k| {
+                k.as_ref()
+                    .is_some_and(|k| keyed.iter().flatten().filter(|o| *o == k).count() > 1)
+            })
+            .collect()
+    }
+
+    /// Runs `clauses` in order over `rel`.
+    pub(super) fn clauses_rel<'s>(
+        &'s mut self,
+        clauses: &'s [Edn<'static>],
+        rel: Rel,
+    ) -> super::eval::Fut<'s, Rel> {
+        Box::pin(async move {
+            let mut rel = rel;
+            let mut shared: Vec<bool> = Vec::new();
+            let mut entities: HashMap<String, Entities> = HashMap::new();
+            let mut in_run = false;
+            let mut skip = 0;
+            for (i, clause) in clauses.iter().enumerate() {
+                if skip > 0 {
+                    // Read with the group before it.
+                    skip -= 1;
+                    shared.pop();
+                    continue;
+                }
+                if rel.is_empty() {
+                    break;
+                }
+                self.check_deadline()?;
+                let range = value_range(clause, &clauses[i + 1..], &|v| rel.one_value(v));
+                if let Rel::Flat(f) = &mut rel
+                    && let Some((name, args)) = builtin_predicate(clause, f)
+                {
+                    in_run = false;
+                    self.filter(clause, &name, &args, f)?;
+                    continue;
+                }
+                let Some((src, terms)) = self.db_pattern(clause) else {
+                    in_run = false;
+                    self.range = range;
+                    let out = self.clause(clause, rel.into_rows(), 0).await;
+                    self.range = None;
+                    rel = Rel::Rows(out?);
+                    continue;
+                };
+                if !in_run {
+                    in_run = true;
+                    entities.clear();
+                    shared = self.shared_entities(&clauses[i..], rel.vars());
+                    shared.reverse();
+                }
+                let share = shared.pop().unwrap_or(false);
+                let flat = match rel {
+                    Rel::Flat(f) => f,
+                    Rel::Rows(rows) => match Flat::from_rows(&rows) {
+                        Some(f) => f,
+                        None => {
+                            // Rows binding different variables: one at a time.
+                            self.range = range;
+                            let out = self.clause(clause, rows, 0).await;
+                            self.range = None;
+                            rel = Rel::Rows(out?);
+                            continue;
+                        }
+                    },
+                };
+                let n = if share {
+                    self.group_len(&clauses[i..], &src, &flat)
+                } else {
+                    0
+                };
+                if n > 1 {
+                    rel = Rel::Flat(self.extend_group(&clauses[i..i + n], &src, flat)?);
+                    skip = n - 1;
+                    continue;
+                }
+                let ents = share.then(|| entities.entry(src.clone()).or_default());
+                rel = Rel::Flat(self.extend(clause, &src, terms, flat, range.as_ref(), ents)?);
+            }
+            Ok(rel)
+        })
+    }
+
+    /// Keeps the rows of `rel` for which built-in predicate `name` of `args` is truthy.
+    fn filter(
+        &mut self,
+        clause: &Edn<'_>,
+        name: &str,
+        args: &[Arg],
+        rel: &mut Flat,
+    ) -> Result<(), IonError> {
+        let w = rel.vars.len();
+        let mut kept = 0;
+        let mut values = Vec::with_capacity(args.len());
+        for i in 0..rel.len {
+            if i % 1024 == 0 {
+                self.check_deadline()?;
+            }
+            let row = &rel.vals[i * w..(i + 1) * w];
+            values.clear();
+            values.extend(args.iter().map(|a| match a {
+                Arg::Col(c) => row[*c].clone(),
+                Arg::Const(v) => v.clone(),
+            }));
+            let result = builtins::call(name, &values)
+                .map_err(|e| e.context(&super::eval::quote(clause)))?;
+            if !matches!(result, None | Some(Value::Bool(false))) {
+                if kept != i {
+                    for j in 0..w {
+                        rel.vals.swap(kept * w + j, i * w + j);
+                    }
+                }
+                kept += 1;
+            }
+        }
+        rel.vals.truncate(kept * w);
+        rel.len = kept;
+        Ok(())
+    }
+
+    /// `rel` extended by the data pattern `clause` (`terms` over source `src`); the
+    /// entity's datoms come from `entities` when given.
+    fn extend(
+        &mut self,
+        clause: &Edn<'_>,
+        src: &str,
+        terms: &[Edn<'static>],
+        rel: Flat,
+        range: Option<&Range>,
+        mut entities: Option<&mut Entities>,
+    ) -> Result<Flat, IonError> {
+        if terms.is_empty() || terms.len() > 5 {
+            return Err(incorrect(format!(
+                "a data pattern has 1 to 5 terms: {}",
+                super::eval::quote(clause)
+            )));
+        }
+        let db = self.source(src)?.clone();
+        let mut vars = rel.vars.clone();
+        let slots = slots_of(terms, &mut vars)?;
+        let mut out = Flat {
+            vars,
+            len: 0,
+            vals: Vec::new(),
+        };
+        let mut known: Vec<Option<Value>> = vec![None; terms.len()];
+        let mut cache: HashMap<Vec<Option<Value>>, Vec<Arc<Datom>>> = HashMap::new();
+        let mut direct: Vec<Arc<Datom>> = Vec::new();
+        let mut attr = None;
+        for i in 0..rel.len {
+            if i % 1024 == 0 {
+                self.check_deadline()?;
+            }
+            let row = rel.row(i);
+            for (k, slot) in known.iter_mut().zip(&slots) {
+                *k = match slot {
+                    Slot::Col(c) => Some(row[*c].clone()),
+                    Slot::Const(v) => Some(v.clone()),
+                    _ => None,
+                };
+            }
+            // The attribute is resolved once when it is a constant.
+            let a = match attr {
+                Some(a) => a,
+                None => {
+                    let a = attr_of(&db, known[1].as_ref(), clause)?;
+                    if matches!(slots.get(1), Some(Slot::Const(_))) {
+                        attr = Some(a);
+                    }
+                    a
+                }
+            };
+            let matches: &[Arc<Datom>] = if known[0].is_some() {
+                let r = resolve_with(&db, &known, clause, a)?;
+                match entities.as_deref_mut() {
+                    Some(ents) => {
+                        let e = r.c.e.unwrap_or_default();
+                        let all = match ents.entry(e) {
+                            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                            std::collections::hash_map::Entry::Vacant(v) => {
+                                let c = Components {
+                                    e: Some(e),
+                                    ..Default::default()
+                                };
+                                v.insert(db.datoms(Index::Eavt, &c)?)
+                            }
+                        };
+                        direct.clear();
+                        direct.extend(all.iter().filter(|d| r.accepts(d)).cloned());
+                    }
+                    None => read_into(&db, &r, range, &mut direct)?,
+                };
+                &direct
+            } else {
+                if !cache.contains_key(known.as_slice()) {
+                    let found = read(&db, &resolve_with(&db, &known, clause, a)?, range)?;
+                    cache.insert(known.clone(), found);
+                }
+                &cache[known.as_slice()]
+            };
+            'datom: for d in matches {
+                for (j, slot) in slots.iter().enumerate() {
+                    if let Slot::Again(first) = slot
+                        && builtins::compare(&term_value(d, *first), &term_value(d, j)).is_ne()
+                    {
+                        continue 'datom;
+                    }
+                }
+                out.vals.extend_from_slice(row);
+                for (j, slot) in slots.iter().enumerate() {
+                    if let Slot::New = slot {
+                        out.vals.push(term_value(d, j));
+                    }
+                }
+                out.len += 1;
+            }
+        }
+        self.rows_built += out.len;
+        Ok(out)
+    }
+}
