@@ -240,8 +240,10 @@ pub async fn serve(
             shutdown.clone(),
             move |req, peer, local| {
                 let span = node.request_span("http-direct");
+                // Boxed: the request's future (the call's state included) is several KB,
+                // and the span, the service and hyper's dispatcher each move it once.
                 tracing::Instrument::instrument(
-                    http_direct::handle(node.clone(), req, peer, local),
+                    Box::pin(http_direct::handle(node.clone(), req, peer, local)),
                     span,
                 )
             },
@@ -259,7 +261,7 @@ pub async fn serve(
             move |req, _peer, _local| {
                 let span = node.request_span("lambda-api");
                 tracing::Instrument::instrument(
-                    lambda_api::handle(node.clone(), credentials.clone(), req),
+                    Box::pin(lambda_api::handle(node.clone(), credentials.clone(), req)),
                     span,
                 )
             },
