@@ -6,6 +6,7 @@
 use super::bind::{bind_form, binding, constant};
 use super::builtins;
 use super::eval::{Ctx, Row, quote};
+use super::flat::{Arg, Flat};
 use super::parse::{incorrect, is_var};
 use crate::api;
 use crate::value::Value;
@@ -20,6 +21,33 @@ const BATCH: usize = 256;
 
 /// A call quicker than this lets the next batch double.
 const QUICK: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The name and arguments of `clause` when it is an ion query function used as a
+/// predicate, `[(ns/pred args…)]` (no binding, no database argument), whose variables
+/// `rel` binds: it filters the flat relation in place (`Ctx::ion_filter`).
+pub(super) fn ion_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)> {
+    let Edn::Vector(items) = clause else {
+        return None;
+    };
+    let [Edn::List(call)] = items.as_slice() else {
+        return None;
+    };
+    let (Edn::Symbol(name), args) = call.split_first()? else {
+        return None;
+    };
+    if !name.contains('/') || builtins::is_builtin(name) {
+        return None;
+    }
+    let args = args
+        .iter()
+        .map(|a| match is_var(a) {
+            Some(v) => rel.col(&v).map(Arg::Col),
+            None if matches!(a, Edn::Symbol(s) if s.starts_with('$')) => None,
+            None => constant(a).ok().map(Arg::Const),
+        })
+        .collect::<Option<Vec<Arg>>>()?;
+    Some((name.to_string(), args))
+}
 
 /// What an expression clause makes of `row` given its function's `result`: without a
 /// binding form, the row when the result is truthy (a predicate); with one, the rows the
@@ -148,6 +176,64 @@ impl Ctx<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// Keeps the rows of `rel` for which ion predicate `name` (see `ion_predicate`) holds,
+    /// calling it a batch of rows at a time as `ion_expression` does, with the arguments
+    /// read from the relation's columns: no map per row.
+    pub(super) async fn ion_filter(
+        &mut self,
+        clause: &Edn<'_>,
+        name: &str,
+        args: &[Arg],
+        rel: &mut Flat,
+    ) -> Result<(), IonError> {
+        let w = rel.vars.len();
+        let (mut kept, mut next, mut size) = (0, 0, 1);
+        while next < rel.len {
+            self.check_deadline()?;
+            let end = (next + size).min(rel.len);
+            let values = (next..end)
+                .map(|i| {
+                    let row = &rel.vals[i * w..(i + 1) * w];
+                    args.iter()
+                        .map(|a| match a {
+                            Arg::Col(c) => row[*c].to_edn(),
+                            Arg::Const(v) => v.to_edn(),
+                        })
+                        .collect()
+                })
+                .collect();
+            let started = std::time::Instant::now();
+            let results = self
+                .fns
+                .predicate_batch(name, values)
+                .await
+                .map_err(|e| e.context(&quote(clause)))?;
+            size = if started.elapsed() < QUICK {
+                (size * 2).min(BATCH)
+            } else {
+                (size / 2).max(1)
+            };
+            for (i, result) in (next..end).zip(results) {
+                let value = match result {
+                    Edn::Nil => None,
+                    other => Some(constant(&other)?),
+                };
+                if !matches!(value, None | Some(Value::Bool(false))) {
+                    if kept != i {
+                        for j in 0..w {
+                            rel.vals.swap(kept * w + j, i * w + j);
+                        }
+                    }
+                    kept += 1;
+                }
+            }
+            next = end;
+        }
+        rel.vals.truncate(kept * w);
+        rel.len = kept;
+        Ok(())
     }
 
     /// Calls function `name` on `args` (variables read from `row`).

@@ -139,7 +139,7 @@ pub(super) enum Slot {
 }
 
 /// An argument of a built-in predicate over a flat relation.
-enum Arg {
+pub(super) enum Arg {
     Col(usize),
     Const(Value),
 }
@@ -302,6 +302,13 @@ impl Ctx<'_> {
                 {
                     in_run = false;
                     self.filter(clause, &name, &args, f)?;
+                    continue;
+                }
+                if let Rel::Flat(f) = &mut rel
+                    && let Some((name, args)) = super::expr::ion_predicate(clause, f)
+                {
+                    in_run = false;
+                    self.ion_filter(clause, &name, &args, f).await?;
                     continue;
                 }
                 let Some((src, terms)) = self.db_pattern(clause) else {
