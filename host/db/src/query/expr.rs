@@ -26,6 +26,19 @@ const QUICK: std::time::Duration = std::time::Duration::from_millis(2);
 /// predicate, `[(ns/pred args…)]` (no binding, no database argument), whose variables
 /// `rel` binds: it filters the flat relation in place (`Ctx::ion_filter`).
 pub(super) fn ion_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)> {
+    predicate_call(clause, rel, |name| {
+        name.contains('/') && !builtins::is_builtin(name)
+    })
+}
+
+/// The name and arguments of `clause` when it is a predicate call `[(name args…)]` (no
+/// binding, no `$` source among its arguments) of a `name` that `wanted` accepts, whose
+/// variables `rel` binds; constants as values.
+pub(super) fn predicate_call(
+    clause: &Edn<'_>,
+    rel: &Flat,
+    wanted: impl Fn(&str) -> bool,
+) -> Option<(String, Vec<Arg>)> {
     let Edn::Vector(items) = clause else {
         return None;
     };
@@ -35,7 +48,7 @@ pub(super) fn ion_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec
     let (Edn::Symbol(name), args) = call.split_first()? else {
         return None;
     };
-    if !name.contains('/') || builtins::is_builtin(name) {
+    if !wanted(name) {
         return None;
     }
     let args = args
@@ -47,6 +60,16 @@ pub(super) fn ion_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec
         })
         .collect::<Option<Vec<Arg>>>()?;
     Some((name.to_string(), args))
+}
+
+/// The next batch's size after a batch of `size` rows took `took`: doubled while batches
+/// are quick, up to `BATCH`, halved when one was not.
+fn next_batch(size: usize, took: std::time::Duration) -> usize {
+    if took < QUICK {
+        (size * 2).min(BATCH)
+    } else {
+        (size / 2).max(1)
+    }
 }
 
 /// What an expression clause makes of `row` given its function's `result`: without a
@@ -162,11 +185,7 @@ impl Ctx<'_> {
                 .predicate_batch(name, values)
                 .await
                 .map_err(|e| e.context(&quote(clause)))?;
-            size = if started.elapsed() < QUICK {
-                (size * 2).min(BATCH)
-            } else {
-                (size / 2).max(1)
-            };
+            size = next_batch(size, started.elapsed());
             for (row, result) in chunk.into_iter().zip(results) {
                 let value = match result {
                     Edn::Nil => None,
@@ -210,29 +229,19 @@ impl Ctx<'_> {
                 .predicate_batch(name, values)
                 .await
                 .map_err(|e| e.context(&quote(clause)))?;
-            size = if started.elapsed() < QUICK {
-                (size * 2).min(BATCH)
-            } else {
-                (size / 2).max(1)
-            };
+            size = next_batch(size, started.elapsed());
             for (i, result) in (next..end).zip(results) {
                 let value = match result {
                     Edn::Nil => None,
                     other => Some(constant(&other)?),
                 };
                 if !matches!(value, None | Some(Value::Bool(false))) {
-                    if kept != i {
-                        for j in 0..w {
-                            rel.vals.swap(kept * w + j, i * w + j);
-                        }
-                    }
-                    kept += 1;
+                    rel.keep_row(i, &mut kept);
                 }
             }
             next = end;
         }
-        rel.vals.truncate(kept * w);
-        rel.len = kept;
+        rel.truncate_rows(kept);
         Ok(())
     }
 

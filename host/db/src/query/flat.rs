@@ -38,6 +38,24 @@ impl Flat {
         &self.vals[i * w..(i + 1) * w]
     }
 
+    /// Keeps row `i` of a filter pass: moves it to row `*kept` (every row before `i` has
+    /// been kept or dropped already) and counts it.
+    pub fn keep_row(&mut self, i: usize, kept: &mut usize) {
+        let w = self.vars.len();
+        if *kept != i {
+            for j in 0..w {
+                self.vals.swap(*kept * w + j, i * w + j);
+            }
+        }
+        *kept += 1;
+    }
+
+    /// Ends a filter pass: only the first `kept` rows remain.
+    pub fn truncate_rows(&mut self, kept: usize) {
+        self.vals.truncate(kept * self.vars.len());
+        self.len = kept;
+    }
+
     /// The column of `var`, if the relation binds it.
     pub fn col(&self, var: &str) -> Option<usize> {
         self.vars.iter().position(|v| &**v == var)
@@ -147,32 +165,10 @@ pub(super) enum Arg {
 /// The name and arguments of `clause` when it is a built-in predicate `[(pred args…)]`
 /// (no binding, no database function) whose variables `rel` binds.
 fn builtin_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)> {
-    let Edn::Vector(items) = clause else {
-        return None;
-    };
-    let [Edn::List(call)] = items.as_slice() else {
-        return None;
-    };
-    let (Edn::Symbol(name), args) = call.split_first()? else {
-        return None;
-    };
-    if !builtins::is_builtin(name)
-        || matches!(
-            name.as_ref(),
-            "missing?" | "get-else" | "get-some" | "untuple"
-        )
-    {
-        return None;
-    }
-    let args = args
-        .iter()
-        .map(|a| match is_var(a) {
-            Some(v) => rel.col(&v).map(Arg::Col),
-            None if matches!(a, Edn::Symbol(s) if s.starts_with('$')) => None,
-            None => super::bind::constant(a).ok().map(Arg::Const),
-        })
-        .collect::<Option<Vec<Arg>>>()?;
-    Some((name.to_string(), args))
+    super::expr::predicate_call(clause, rel, |name| {
+        builtins::is_builtin(name)
+            && !matches!(name, "missing?" | "get-else" | "get-some" | "untuple")
+    })
 }
 
 /// How a pattern's `terms` read a row binding `vars`, to which the variables it binds
@@ -381,16 +377,10 @@ impl Ctx<'_> {
             let result = builtins::call(name, &values)
                 .map_err(|e| e.context(&super::eval::quote(clause)))?;
             if !matches!(result, None | Some(Value::Bool(false))) {
-                if kept != i {
-                    for j in 0..w {
-                        rel.vals.swap(kept * w + j, i * w + j);
-                    }
-                }
-                kept += 1;
+                rel.keep_row(i, &mut kept);
             }
         }
-        rel.vals.truncate(kept * w);
-        rel.len = kept;
+        rel.truncate_rows(kept);
         Ok(())
     }
 
