@@ -26,9 +26,13 @@ const QUICK: std::time::Duration = std::time::Duration::from_millis(2);
 /// predicate, `[(ns/pred args…)]` (no binding, no database argument), whose variables
 /// `rel` binds: it filters the flat relation in place (`Ctx::ion_filter`).
 pub(super) fn ion_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)> {
-    predicate_call(clause, rel, |name| {
-        name.contains('/') && !builtins::is_builtin(name)
-    })
+    predicate_call(clause, rel, is_ion_fn)
+}
+
+/// Whether a function name in an expression clause names an ion function: a qualified
+/// name that is not a built-in.
+fn is_ion_fn(name: &str) -> bool {
+    name.contains('/') && !builtins::is_builtin(name)
 }
 
 /// The name and arguments of `clause` when it is a predicate call `[(name args…)]` (no
@@ -62,13 +66,11 @@ pub(super) fn predicate_call(
     Some((name.to_string(), args))
 }
 
-/// The next batch's size after a batch of `size` rows took `took`: doubled while batches
-/// are quick, up to `BATCH`, halved when one was not.
-fn next_batch(size: usize, took: std::time::Duration) -> usize {
-    if took < QUICK {
-        (size * 2).min(BATCH)
-    } else {
-        (size / 2).max(1)
+/// An ion function's answer for one row as a value: `nil` as none.
+fn ion_value(result: Edn<'static>) -> Result<Option<Value>, IonError> {
+    match result {
+        Edn::Nil => Ok(None),
+        other => constant(&other).map(Some),
     }
 }
 
@@ -133,8 +135,7 @@ impl Ctx<'_> {
                 quote(clause)
             )));
         }
-        let ion_fn = name.contains('/')
-            && !builtins::is_builtin(&name)
+        let ion_fn = is_ion_fn(&name)
             && !call[1..]
                 .iter()
                 .any(|a| matches!(a, Edn::Symbol(s) if s.starts_with('$')));
@@ -171,7 +172,6 @@ impl Ctx<'_> {
         while rows.peek().is_some() {
             self.check_deadline()?;
             let chunk: Vec<Row> = rows.by_ref().take(size).collect();
-            let started = std::time::Instant::now();
             let values = chunk
                 .iter()
                 .map(|row| {
@@ -180,17 +180,9 @@ impl Ctx<'_> {
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let results = self
-                .fns
-                .predicate_batch(name, values)
-                .await
-                .map_err(|e| e.context(&quote(clause)))?;
-            size = next_batch(size, started.elapsed());
+            let results = self.ion_batch(clause, name, values, &mut size).await?;
             for (row, result) in chunk.into_iter().zip(results) {
-                let value = match result {
-                    Edn::Nil => None,
-                    other => Some(constant(&other)?),
-                };
+                let value = ion_value(result)?;
                 keep(&mut out, row, value, form)?;
             }
         }
@@ -215,26 +207,12 @@ impl Ctx<'_> {
             let values = (next..end)
                 .map(|i| {
                     let row = &rel.vals[i * w..(i + 1) * w];
-                    args.iter()
-                        .map(|a| match a {
-                            Arg::Col(c) => row[*c].to_edn(),
-                            Arg::Const(v) => v.to_edn(),
-                        })
-                        .collect()
+                    args.iter().map(|a| a.of(row).to_edn()).collect()
                 })
                 .collect();
-            let started = std::time::Instant::now();
-            let results = self
-                .fns
-                .predicate_batch(name, values)
-                .await
-                .map_err(|e| e.context(&quote(clause)))?;
-            size = next_batch(size, started.elapsed());
+            let results = self.ion_batch(clause, name, values, &mut size).await?;
             for (i, result) in (next..end).zip(results) {
-                let value = match result {
-                    Edn::Nil => None,
-                    other => Some(constant(&other)?),
-                };
+                let value = ion_value(result)?;
                 if !matches!(value, None | Some(Value::Bool(false))) {
                     rel.keep_row(i, &mut kept);
                 }
@@ -243,6 +221,30 @@ impl Ctx<'_> {
         }
         rel.truncate_rows(kept);
         Ok(())
+    }
+
+    /// Calls ion function `name` on a batch of rows' `values` (one app call when the app
+    /// takes batches), and sizes the next batch by how long this one took: doubled while
+    /// batches are quick, up to `BATCH`, halved when one was not.
+    async fn ion_batch(
+        &self,
+        clause: &Edn<'_>,
+        name: &str,
+        values: Vec<Vec<Edn<'static>>>,
+        size: &mut usize,
+    ) -> Result<Vec<Edn<'static>>, IonError> {
+        let started = std::time::Instant::now();
+        let results = self
+            .fns
+            .predicate_batch(name, values)
+            .await
+            .map_err(|e| e.context(&quote(clause)))?;
+        *size = if started.elapsed() < QUICK {
+            (*size * 2).min(BATCH)
+        } else {
+            (*size / 2).max(1)
+        };
+        Ok(results)
     }
 
     /// Calls function `name` on `args` (variables read from `row`).

@@ -15,7 +15,8 @@ use super::builtins;
 use super::eval::{Ctx, Row};
 use super::parse::{incorrect, is_var};
 use super::range::{Range, value_range};
-use super::scan::{attr_of, read, read_into, resolve_with, term_value};
+use super::scan::{read, read_into, resolve_with};
+use super::slots::{attr_once, known_terms, push_extended, slots_of};
 use crate::datom::Datom;
 use crate::value::Value;
 use crate::value_db::{Components, Index};
@@ -142,24 +143,20 @@ impl Rel {
     }
 }
 
-/// A data pattern's term as `extend` uses it.
-pub(super) enum Slot {
-    /// `_`.
-    Blank,
-    /// A variable the input binds, in this column.
-    Col(usize),
-    /// A constant.
-    Const(Value),
-    /// A variable the pattern binds (its first place in the pattern).
-    New,
-    /// That variable again, at a later place: must equal the term at this place.
-    Again(usize),
-}
-
 /// An argument of a built-in predicate over a flat relation.
 pub(super) enum Arg {
     Col(usize),
     Const(Value),
+}
+
+impl Arg {
+    /// The argument's value for `row`.
+    pub fn of<'r>(&'r self, row: &'r [Value]) -> &'r Value {
+        match self {
+            Arg::Col(c) => &row[*c],
+            Arg::Const(v) => v,
+        }
+    }
 }
 
 /// The name and arguments of `clause` when it is a built-in predicate `[(pred args…)]`
@@ -169,38 +166,6 @@ fn builtin_predicate(clause: &Edn<'_>, rel: &Flat) -> Option<(String, Vec<Arg>)>
         builtins::is_builtin(name)
             && !matches!(name, "missing?" | "get-else" | "get-some" | "untuple")
     })
-}
-
-/// How a pattern's `terms` read a row binding `vars`, to which the variables it binds
-/// are added.
-pub(super) fn slots_of(
-    terms: &[Edn<'static>],
-    vars: &mut Vec<Arc<str>>,
-) -> Result<Vec<Slot>, IonError> {
-    let bound = vars.len();
-    let mut slots = Vec::with_capacity(terms.len());
-    for (j, t) in terms.iter().enumerate() {
-        slots.push(match t {
-            Edn::Symbol(s) if s == "_" => Slot::Blank,
-            t => match is_var(t) {
-                Some(v) => match vars[..bound].iter().position(|b| **b == *v) {
-                    Some(c) => Slot::Col(c),
-                    None => match terms[..j]
-                        .iter()
-                        .position(|u| is_var(u).as_ref() == Some(&v))
-                    {
-                        Some(first) => Slot::Again(first),
-                        None => {
-                            vars.push(Arc::from(v));
-                            Slot::New
-                        }
-                    },
-                },
-                None => Slot::Const(super::bind::constant(t)?),
-            },
-        });
-    }
-    Ok(slots)
 }
 
 /// Each entity's datoms, read once for the patterns of a run that share it.
@@ -370,10 +335,7 @@ impl Ctx<'_> {
             }
             let row = &rel.vals[i * w..(i + 1) * w];
             values.clear();
-            values.extend(args.iter().map(|a| match a {
-                Arg::Col(c) => row[*c].clone(),
-                Arg::Const(v) => v.clone(),
-            }));
+            values.extend(args.iter().map(|a| a.of(row).clone()));
             let result = builtins::call(name, &values)
                 .map_err(|e| e.context(&super::eval::quote(clause)))?;
             if !matches!(result, None | Some(Value::Bool(false))) {
@@ -409,7 +371,7 @@ impl Ctx<'_> {
             len: 0,
             vals: Vec::new(),
         };
-        let mut known: Vec<Option<Value>> = vec![None; terms.len()];
+        let mut known: Vec<Option<Value>> = Vec::with_capacity(terms.len());
         let mut cache: HashMap<Vec<Option<Value>>, Vec<Arc<Datom>>> = HashMap::new();
         let mut direct: Vec<Arc<Datom>> = Vec::new();
         let mut attr = None;
@@ -418,24 +380,8 @@ impl Ctx<'_> {
                 self.check_deadline()?;
             }
             let row = rel.row(i);
-            for (k, slot) in known.iter_mut().zip(&slots) {
-                *k = match slot {
-                    Slot::Col(c) => Some(row[*c].clone()),
-                    Slot::Const(v) => Some(v.clone()),
-                    _ => None,
-                };
-            }
-            // The attribute is resolved once when it is a constant.
-            let a = match attr {
-                Some(a) => a,
-                None => {
-                    let a = attr_of(&db, known[1].as_ref(), clause)?;
-                    if matches!(slots.get(1), Some(Slot::Const(_))) {
-                        attr = Some(a);
-                    }
-                    a
-                }
-            };
+            known_terms(&slots, row, &mut known);
+            let a = attr_once(&mut attr, &db, &slots, &known, clause)?;
             let matches: &[Arc<Datom>] = if known[0].is_some() {
                 let r = resolve_with(&db, &known, clause, a)?;
                 match entities.as_deref_mut() {
@@ -464,21 +410,10 @@ impl Ctx<'_> {
                 }
                 &cache[known.as_slice()]
             };
-            'datom: for d in matches {
-                for (j, slot) in slots.iter().enumerate() {
-                    if let Slot::Again(first) = slot
-                        && builtins::compare(&term_value(d, *first), &term_value(d, j)).is_ne()
-                    {
-                        continue 'datom;
-                    }
+            for d in matches {
+                if push_extended(&mut out.vals, row, &slots, d) {
+                    out.len += 1;
                 }
-                out.vals.extend_from_slice(row);
-                for (j, slot) in slots.iter().enumerate() {
-                    if let Slot::New = slot {
-                        out.vals.push(term_value(d, j));
-                    }
-                }
-                out.len += 1;
             }
         }
         self.rows_built += out.len;

@@ -4,11 +4,12 @@
 //! row pattern by pattern before the next row is read. One index read per entity, not
 //! one per pattern, and no map of entities kept between the patterns.
 
+use super::bind;
 use super::eval::Ctx;
-use super::flat::{Flat, Slot, slots_of};
+use super::flat::Flat;
 use super::parse::is_var;
-use super::scan::{attr_of, resolve_with, term_value};
-use super::{bind, builtins};
+use super::scan::resolve_with;
+use super::slots::{Slot, attr_once, known_terms, push_extended, slots_of};
 use crate::value::{Value, ValueType};
 use crate::value_db::{Components, Index};
 use ion_anomaly::IonError;
@@ -84,22 +85,8 @@ impl Ctx<'_> {
                 let mut m = 0;
                 for p in 0..n {
                     let row = &now[p * w..(p + 1) * w];
-                    known.clear();
-                    known.extend(slots.iter().map(|s| match s {
-                        Slot::Col(c) => Some(row[*c].clone()),
-                        Slot::Const(v) => Some(v.clone()),
-                        _ => None,
-                    }));
-                    let a = match attr {
-                        Some(a) => *a,
-                        None => {
-                            let a = attr_of(&db, known.get(1).and_then(Option::as_ref), clause)?;
-                            if matches!(slots.get(1), Some(Slot::Const(_))) {
-                                *attr = Some(a);
-                            }
-                            a
-                        }
-                    };
+                    known_terms(slots, row, &mut known);
+                    let a = attr_once(attr, &db, slots, &known, clause)?;
                     let r = resolve_with(&db, &known, clause, a)?;
                     if k == 0 && p == 0 {
                         // The entity is the same for every pattern and row of this input row.
@@ -110,22 +97,10 @@ impl Ctx<'_> {
                         };
                         db.datoms_into(Index::Eavt, &c, &mut entity)?;
                     }
-                    'datom: for d in entity.iter().filter(|d| r.accepts(d)) {
-                        for (j, slot) in slots.iter().enumerate() {
-                            if let Slot::Again(first) = slot
-                                && builtins::compare(&term_value(d, *first), &term_value(d, j))
-                                    .is_ne()
-                            {
-                                continue 'datom;
-                            }
+                    for d in entity.iter().filter(|d| r.accepts(d)) {
+                        if push_extended(&mut next, row, slots, d) {
+                            m += 1;
                         }
-                        next.extend_from_slice(row);
-                        for (j, slot) in slots.iter().enumerate() {
-                            if let Slot::New = slot {
-                                next.push(term_value(d, j));
-                            }
-                        }
-                        m += 1;
                     }
                 }
                 built += m;

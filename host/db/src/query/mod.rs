@@ -16,6 +16,7 @@ pub mod plan;
 mod range;
 mod rules;
 mod scan;
+mod slots;
 
 #[cfg(test)]
 mod differential;

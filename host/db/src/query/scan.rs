@@ -201,7 +201,7 @@ pub fn read_into(
         _ => None,
     };
     match ranged {
-        Some(d) => out.extend(d.into_iter().filter(|d| r.accepts(d))),
+        Some(d) => out.extend(d.into_iter().filter(|d| r.c.matches(d))),
         None => db.datoms_into(r.index, &r.c, out)?,
     };
     if r.added.is_some() || r.v_untyped.is_some() {
