@@ -6,6 +6,7 @@
 
 mod bind;
 mod builtins;
+mod combine;
 mod eval;
 mod expr;
 mod find;

@@ -4,7 +4,8 @@
 
 use super::bind::constant;
 use super::builtins;
-use super::eval::{Ctx, Row, distinct, quote};
+use super::combine::distinct;
+use super::eval::{Ctx, Row, quote};
 use super::parse::{clause_form, incorrect, is_var, owned};
 use crate::value::Value;
 use ion_anomaly::IonError;
