@@ -53,6 +53,14 @@ pub struct Tree<const O: u8> {
 }
 
 impl<const O: u8> Tree<O> {
+    /// The segment a read from `from` starts in: the last one whose first datom is at or
+    /// before it (the first segment when none is).
+    pub fn seg_of(&self, from: &Datom) -> usize {
+        self.segs
+            .partition_point(|g| order::<O>(&g.first, from).is_le())
+            .saturating_sub(1)
+    }
+
     /// A tree holding `run` (in order `O`) in memory, cut into segments.
     pub fn resident(run: Vec<Arc<Datom>>) -> Tree<O> {
         let len = run.len();
@@ -169,24 +177,24 @@ pub fn run_from<'a, const O: u8>(
     from: &Keyed<O>,
     trouble: &'a Trouble,
 ) -> TreeIter<'a, O> {
-    // The last segment starting at or before `from` holds it, if any does.
-    let s = tree
-        .segs
-        .partition_point(|g| order::<O>(&g.first, &from.0).is_le())
-        .saturating_sub(1);
     let mut it = TreeIter {
         base,
         tree,
-        next: s,
+        next: tree.seg_of(&from.0),
         cur: None,
         at: 0,
         trouble,
     };
     if it.advance() {
         let cur = it.cur.as_ref().expect("advanced");
-        it.at = cur.partition_point(|d| order::<O>(d, &from.0).is_lt());
+        it.at = start_in::<O>(cur, &from.0);
     }
     it
+}
+
+/// Where a read from `from` starts in a segment's `datoms` (of order `O`).
+pub fn start_in<const O: u8>(datoms: &[Arc<Datom>], from: &Datom) -> usize {
+    datoms.partition_point(|d| order::<O>(d, from).is_lt())
 }
 
 /// A lazy walk over a tree's datoms.

@@ -3,8 +3,8 @@
 //! and the planner's counts. Each merges the base's segments (read lazily) with the
 //! tail, and fails only when a segment cannot be read. Part of `value_db`'s `Db`.
 
-use super::base::{Base, Trouble, merged};
-use super::datom::{Datom, EAVT, Keyed, lower_bound, order};
+use super::base::{Base, Trouble, merged, start_in};
+use super::datom::{Datom, EAVT, Keyed, lower_bound};
 use super::reads::{Components, Index, View};
 use super::schema::t_of;
 use super::storage::StorageError;
@@ -342,13 +342,10 @@ fn count_prefix<const O: u8>(
         .take_while(|k| lead(&k.0))
         .take(cap)
         .count();
-    let mut s = tree
-        .segs
-        .partition_point(|g| order::<O>(&g.first, &from.0).is_le())
-        .saturating_sub(1);
+    let mut s = tree.seg_of(&from.0);
     while n < cap && s < tree.segs.len() {
         let datoms = base.datoms::<O>(&tree.segs[s])?;
-        let start = datoms.partition_point(|d| order::<O>(d, &from.0).is_lt());
+        let start = start_in::<O>(&datoms, &from.0);
         let end = start + datoms[start..].partition_point(|d| lead(d));
         n += end - start;
         if end < datoms.len() {

@@ -74,6 +74,11 @@ fn ion_value(result: Edn<'static>) -> Result<Option<Value>, IonError> {
     }
 }
 
+/// Whether a predicate's `result` keeps its row: anything but `nil` (none) and `false`.
+pub(super) fn truthy(result: &Option<Value>) -> bool {
+    !matches!(result, None | Some(Value::Bool(false)))
+}
+
 /// What an expression clause makes of `row` given its function's `result`: without a
 /// binding form, the row when the result is truthy (a predicate); with one, the rows the
 /// form binds from the result.
@@ -85,7 +90,7 @@ fn keep(
 ) -> Result<(), IonError> {
     match form {
         None => {
-            if !matches!(result, None | Some(Value::Bool(false))) {
+            if truthy(&result) {
                 out.push(row);
             }
         }
@@ -199,21 +204,16 @@ impl Ctx<'_> {
         args: &[Arg],
         rel: &mut Flat,
     ) -> Result<(), IonError> {
-        let w = rel.vars.len();
         let (mut kept, mut next, mut size) = (0, 0, 1);
         while next < rel.len {
             self.check_deadline()?;
             let end = (next + size).min(rel.len);
             let values = (next..end)
-                .map(|i| {
-                    let row = &rel.vals[i * w..(i + 1) * w];
-                    args.iter().map(|a| a.of(row).to_edn()).collect()
-                })
+                .map(|i| args.iter().map(|a| a.of(rel.row(i)).to_edn()).collect())
                 .collect();
             let results = self.ion_batch(clause, name, values, &mut size).await?;
             for (i, result) in (next..end).zip(results) {
-                let value = ion_value(result)?;
-                if !matches!(value, None | Some(Value::Bool(false))) {
+                if truthy(&ion_value(result)?) {
                     rel.keep_row(i, &mut kept);
                 }
             }

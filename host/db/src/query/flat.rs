@@ -326,19 +326,18 @@ impl Ctx<'_> {
         args: &[Arg],
         rel: &mut Flat,
     ) -> Result<(), IonError> {
-        let w = rel.vars.len();
         let mut kept = 0;
         let mut values = Vec::with_capacity(args.len());
         for i in 0..rel.len {
             if i % 1024 == 0 {
                 self.check_deadline()?;
             }
-            let row = &rel.vals[i * w..(i + 1) * w];
+            let row = rel.row(i);
             values.clear();
             values.extend(args.iter().map(|a| a.of(row).clone()));
             let result = builtins::call(name, &values)
                 .map_err(|e| e.context(&super::eval::quote(clause)))?;
-            if !matches!(result, None | Some(Value::Bool(false))) {
+            if super::expr::truthy(&result) {
                 rel.keep_row(i, &mut kept);
             }
         }
